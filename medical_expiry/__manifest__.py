@@ -1,0 +1,38 @@
+{
+    "name": "Medical Device Expiry Control",
+    "summary": "Full-chain expiry (效期) control for medical-device distributors: "
+    "rule library, lot levels, FEFO that never ships expired, blocked or recalled stock",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Inventory",
+    "website": "https://github.com/medical-expiry/medical_expiry",
+    "author": "medical_expiry developers",
+    "license": "LGPL-3",
+    "depends": [
+        "mail",
+        "stock",
+        "product_expiry",
+        "sale_stock",
+        "purchase_stock",
+        "barcodes_gs1_nomenclature",
+    ],
+    "data": [
+        "security/medical_expiry_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/medical_expiry_rule_data.xml",
+        "wizard/medical_lot_block_wizard_views.xml",
+        "views/medical_expiry_rule_views.xml",
+        "views/stock_lot_views.xml",
+        "views/stock_picking_views.xml",
+        "views/stock_move_line_views.xml",
+        "views/stock_location_views.xml",
+        "views/product_template_views.xml",
+        "views/res_partner_views.xml",
+        "views/medical_expiry_menus.xml",
+    ],
+    "demo": [
+        "demo/medical_expiry_demo.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

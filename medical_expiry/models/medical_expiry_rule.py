@@ -1,0 +1,183 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+# The fields that decide which level a lot is in: changing one of them re-levels every lot.
+LEVEL_FIELDS = {"days_before_expiry", "company_id", "categ_id", "product_id", "active"}
+
+
+class MedicalExpiryRule(models.Model):
+    """One near-expiry level of the rule library.
+
+    Rules come in sets, one per scope: a product, a category (sub-categories included) or a company
+    (or every company). A lot is judged by the most specific set that has a rule for it, and falls in the
+    level with the fewest days that still covers its remaining days.
+    """
+
+    _name = "medical.expiry.rule"
+    _description = "Near-Expiry Rule"
+    _inherit = ["mail.thread"]
+    _order = "days_before_expiry desc, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    days_before_expiry = fields.Integer(
+        string="Days Before Expiry",
+        required=True,
+        tracking=True,
+        help="A lot enters this level when it has this many days or fewer left before it expires.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        tracking=True,
+        default=lambda self: self.env.company,
+        help="Leave empty for a rule that applies to every company.",
+    )
+    categ_id = fields.Many2one(
+        "product.category",
+        string="Product Category",
+        tracking=True,
+        help="Applies to the products of this category and of its sub-categories.",
+    )
+    product_id = fields.Many2one("product.product", tracking=True)
+    scope = fields.Selection(
+        [("company", "Company"), ("category", "Category"), ("product", "Product")],
+        compute="_compute_scope",
+        store=True,
+    )
+    outbound_policy = fields.Selection(
+        [("allow", "Allow"), ("warn", "Warn"), ("block", "Block")],
+        string="Outbound Policy",
+        required=True,
+        default="allow",
+        tracking=True,
+        help="Allow: ship normally. Warn: reserve, but flag the delivery. Block: never reserve or ship.",
+    )
+    user_ids = fields.Many2many(
+        "res.users", string="Responsible Users", help="Who receives the alerts of this level."
+    )
+    group_id = fields.Many2one(
+        "res.groups", string="Responsible Group", help="Every member of this group receives the alerts."
+    )
+    suggested_action = fields.Selection(
+        [
+            ("none", "None"),
+            ("return_supplier", "Return to Supplier"),
+            ("clearance", "Clearance Sale"),
+            ("transfer", "Transfer to Another Warehouse"),
+            ("adjust_purchase", "Adjust Purchasing"),
+            ("scrap", "Scrap"),
+        ],
+        string="Suggested Action",
+        required=True,
+        default="none",
+        tracking=True,
+    )
+    color = fields.Integer()
+
+    @api.depends("categ_id", "product_id")
+    def _compute_scope(self):
+        for rule in self:
+            rule.scope = rule.product_id and "product" or rule.categ_id and "category" or "company"
+
+    @api.constrains("days_before_expiry", "company_id", "categ_id", "product_id", "active")
+    def _check_rule(self):
+        for rule in self:
+            if rule.days_before_expiry < 0:
+                raise ValidationError(_("The days before expiry of a rule cannot be negative."))
+            if rule.product_id and rule.categ_id:
+                raise ValidationError(
+                    _("Rule “%s” applies to a product or to a category, not both.", rule.name)
+                )
+            twin = self.search_count(
+                [
+                    ("id", "!=", rule.id),
+                    ("days_before_expiry", "=", rule.days_before_expiry),
+                    ("company_id", "=", rule.company_id.id),
+                    ("categ_id", "=", rule.categ_id.id),
+                    ("product_id", "=", rule.product_id.id),
+                ]
+            )
+            if twin:
+                raise ValidationError(
+                    _(
+                        "Another rule of the same scope already starts at %(days)s days before expiry.",
+                        days=rule.days_before_expiry,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env["stock.lot"]._refresh_expiry_levels()
+        return rules
+
+    def write(self, vals):
+        res = super().write(vals)
+        if LEVEL_FIELDS.intersection(vals):
+            self.env["stock.lot"]._refresh_expiry_levels()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env["stock.lot"]._refresh_expiry_levels()
+        return res
+
+    @api.model
+    def _lot_levels_sql(self, lots):
+        """SQL classifying lots: rows (id, days_to_expiry, expiry_state, rule_id).
+
+        The one place that decides a lot's level, for the stored compute, the daily job and the reports.
+        ``lots`` is an SQL query with the columns id, company_id, product_id, expiration_date.
+        Ranking a lot's candidate rules: product scope first, then the deepest matching category
+        (a longer parent_path is a deeper one), then the company default; within a scope, a rule of
+        the lot's company comes before a rule for every company. A lot shared between companies
+        (no company of its own) takes the rules of any company.
+        """
+        today = fields.Date.context_today(self)
+        return SQL(
+            """
+            WITH lot AS (
+                SELECT src.id, src.company_id, src.product_id, src.expiration_date,
+                       (src.expiration_date AT TIME ZONE 'UTC')::date - %(today)s::date AS days,
+                       categ.parent_path
+                  FROM (%(lots)s) AS src
+                  JOIN product_product product ON product.id = src.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                  JOIN product_category categ ON categ.id = template.categ_id
+            ), candidate AS (
+                SELECT lot.id AS lot_id, rule.id AS rule_id, rule.days_before_expiry,
+                       2 * CASE WHEN rule.product_id IS NOT NULL THEN 0
+                                WHEN rule.categ_id IS NOT NULL THEN 100000 - length(rule_categ.parent_path)
+                                ELSE 200000 END
+                       + (rule.company_id IS NULL)::int AS rank
+                  FROM lot
+                  JOIN medical_expiry_rule rule
+                    ON rule.active AND (rule.company_id IS NULL OR lot.company_id IS NULL OR rule.company_id = lot.company_id)
+             LEFT JOIN product_category rule_categ ON rule_categ.id = rule.categ_id
+                 WHERE rule.product_id = lot.product_id
+                    OR (rule.product_id IS NULL AND rule.categ_id IS NULL)
+                    OR (rule.product_id IS NULL AND starts_with(lot.parent_path, rule_categ.parent_path))
+            ), scope AS (
+                SELECT lot_id, min(rank) AS rank FROM candidate GROUP BY lot_id
+            ), level AS (
+                SELECT DISTINCT ON (candidate.lot_id) candidate.lot_id, candidate.rule_id
+                  FROM candidate
+                  JOIN scope ON scope.lot_id = candidate.lot_id AND scope.rank = candidate.rank
+                  JOIN lot ON lot.id = candidate.lot_id
+                 WHERE candidate.days_before_expiry >= lot.days
+              ORDER BY candidate.lot_id, candidate.days_before_expiry, candidate.rule_id
+            )
+            SELECT lot.id, lot.days,
+                   CASE WHEN lot.expiration_date IS NULL THEN 'no_expiry'
+                        WHEN lot.expiration_date <= %(now)s THEN 'expired'
+                        WHEN level.rule_id IS NOT NULL THEN 'near_expiry'
+                        ELSE 'ok' END,
+                   level.rule_id
+              FROM lot
+         LEFT JOIN level ON level.lot_id = lot.id
+            """,
+            lots=lots,
+            today=today,
+            now=fields.Datetime.now(),
+        )

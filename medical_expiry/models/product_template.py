@@ -1,0 +1,23 @@
+from odoo import fields, models
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    medical_device_class = fields.Selection(
+        [("1", "Class I"), ("2", "Class II"), ("3", "Class III")],
+        string="Medical Device Class",
+        help="医疗器械分类. Expired lots of medical devices can never be shipped; other goods keep "
+        "Odoo's confirmation of expired lots until the nightly job blocks them.",
+    )
+    min_shelf_life_receipt_days = fields.Integer(
+        string="Minimum Shelf Life at Receipt (days)",
+        help="Lots received from suppliers with fewer days left than this are refused or flagged.",
+    )
+    receipt_shelf_life_policy = fields.Selection(
+        [("warn", "Warn"), ("block", "Block")],
+        string="Short Shelf Life at Receipt",
+        required=True,
+        default="block",
+        help="Block: the receipt cannot be validated. Warn: it is validated and a warning is posted on it.",
+    )

@@ -1,0 +1,24 @@
+import datetime
+
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    min_shelf_life_days = fields.Integer(
+        string="Minimum Shelf Life (days)",
+        help="Deliveries to this customer only take lots with at least this many days left before expiry.",
+    )
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["min_shelf_life_days"]
+
+    def _min_expiration_date(self):
+        """The earliest expiration date this customer accepts, or False when any date will do."""
+        days = self.commercial_partner_id.min_shelf_life_days
+        if not days:
+            return False
+        today = fields.Date.context_today(self)
+        return datetime.datetime.combine(today + datetime.timedelta(days=days), datetime.time.min)

@@ -1,0 +1,84 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class StockMoveLine(models.Model):
+    _inherit = "stock.move.line"
+
+    expiry_warning = fields.Boolean(
+        string="Near-Expiry Warning",
+        compute="_compute_expiry_warning",
+        help="The lot is in a near-expiry level whose outbound policy is Warn.",
+    )
+
+    @api.depends("lot_id.expiry_rule_id.outbound_policy", "location_id", "location_dest_id")
+    def _compute_expiry_warning(self):
+        for move_line in self:
+            move_line.expiry_warning = (
+                move_line.lot_id.outbound_policy == "warn" and move_line._is_outbound_route()
+            )
+
+    def _is_outbound_route(self):
+        return self.env["stock.lot"]._is_outbound_route(
+            self.location_id, self.location_dest_id, self.picking_type_id or self.move_id.picking_type_id
+        )
+
+    def _min_expiration_date(self):
+        """The customer's minimum shelf life as a date, for lines that deliver to a customer."""
+        partner = self.location_dest_id.usage == "customer" and (self.picking_id.partner_id or self.move_id.partner_id)
+        return partner and partner._min_expiration_date()
+
+    def _expiry_days_left(self):
+        return (self.expiration_date.date() - fields.Date.context_today(self)).days
+
+    def _short_shelf_life_receipts(self):
+        """Lines receiving from a supplier a lot with less shelf life than the product requires."""
+        return self.filtered(
+            lambda ml: ml.location_id.usage == "supplier"
+            and ml.expiration_date
+            and ml._expiry_days_left() < ml.product_id.min_shelf_life_receipt_days
+        )
+
+    def _check_expiry_guards(self):
+        """Refuse what must not move, naming each lot and why: the one validation check of the guards."""
+        errors = []
+        Lot = self.env["stock.lot"]
+        for move_line in self.filtered(lambda ml: ml.quantity > 0):
+            lot_name = move_line.lot_id.name or move_line.lot_name or ""
+            if move_line.location_id.usage == "supplier":
+                if move_line.product_id.use_expiration_date and not move_line.expiration_date:
+                    errors.append(
+                        _(
+                            "%(product)s, lot %(lot)s: an expiry-tracked product cannot be received without an expiration date.",
+                            product=move_line.product_id.display_name,
+                            lot=lot_name,
+                        )
+                    )
+                continue
+            if not move_line.lot_id or not move_line._is_outbound_route():
+                continue
+            min_date = move_line._min_expiration_date()
+            for reason, domain in Lot._outbound_refusal_domains(min_date).items():
+                if move_line.lot_id.filtered_domain(domain):
+                    errors.append(move_line.lot_id._outbound_refusal_message(reason, min_date))
+        for move_line in self._short_shelf_life_receipts():
+            if move_line.product_id.receipt_shelf_life_policy == "block":
+                errors.append(move_line._short_shelf_life_message())
+        if errors:
+            raise UserError(
+                _("These lots cannot be moved:\n%s", "\n".join(f"• {error}" for error in dict.fromkeys(errors)))
+            )
+
+    def _short_shelf_life_message(self):
+        return _(
+            "Lot %(lot)s of %(product)s has %(days)s days left at receipt; at least %(min)s are required.",
+            lot=self.lot_id.name or self.lot_name or "",
+            product=self.product_id.display_name,
+            days=self._expiry_days_left(),
+            min=self.product_id.min_shelf_life_receipt_days,
+        )
+
+    def _action_done(self):
+        # Every way of doing a move ends here (pickings, imports, code): the guards hold on all of them.
+        self._check_expiry_guards()
+        return super()._action_done()

@@ -1,0 +1,136 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import TransactionCase
+
+
+class MedicalExpiryCase(TransactionCase):
+    """Products, warehouses, partners and a clean rule library, built once per test class."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Every test states its own rules: the shipped defaults are archived here.
+        cls.env["medical.expiry.rule"].search([]).active = False
+        cls.company = cls.env.company
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.stock = cls.warehouse.lot_stock_id
+        cls.warehouse_2 = cls.env["stock.warehouse"].create({"name": "Shanghai", "code": "SHT"})
+        cls.stock_2 = cls.warehouse_2.lot_stock_id
+        cls.transit = cls.env["stock.location"].create(
+            {"name": "Transit", "usage": "transit", "location_id": cls.env.ref("stock.stock_location_locations").id}
+        )
+        cls.quarantine = cls.env["stock.location"].create(
+            {"name": "Quarantine", "usage": "internal", "is_quarantine": True, "location_id": cls.stock.location_id.id}
+        )
+        cls.customers = cls.env.ref("stock.stock_location_customers")
+        cls.suppliers = cls.env.ref("stock.stock_location_suppliers")
+        cls.categ_device = cls.env["product.category"].create({"name": "Devices"})
+        cls.categ_ivd = cls.env["product.category"].create({"name": "IVD", "parent_id": cls.categ_device.id})
+        cls.categ_strips = cls.env["product.category"].create({"name": "Strips", "parent_id": cls.categ_ivd.id})
+        cls.syringe = cls._create_product("Syringe", cls.categ_device)
+        cls.strips = cls._create_product("Glucose strips", cls.categ_strips)
+        cls.customer = cls.env["res.partner"].create({"name": "Hospital"})
+        cls.picky_customer = cls.env["res.partner"].create({"name": "Picky Hospital", "min_shelf_life_days": 180})
+        cls.supplier = cls.env["res.partner"].create({"name": "Supplier"})
+        cls.manager = cls.env["res.users"].create(
+            {
+                "name": "Expiry Manager",
+                "login": "expiry_manager",
+                "groups_id": [Command.set([cls.env.ref("medical_expiry.group_expiry_manager").id,
+                                           cls.env.ref("stock.group_stock_user").id])],
+            }
+        )
+        cls.stock_user = cls.env["res.users"].create(
+            {
+                "name": "Stock User",
+                "login": "expiry_stock_user",
+                "groups_id": [Command.set([cls.env.ref("stock.group_stock_user").id])],
+            }
+        )
+
+    @classmethod
+    def _create_product(cls, name, categ, **vals):
+        return cls.env["product.product"].create(
+            {
+                "name": name,
+                "categ_id": categ.id,
+                "is_storable": True,
+                "tracking": "lot",
+                "use_expiration_date": True,
+                "medical_device_class": "2",
+                **vals,
+            }
+        )
+
+    @classmethod
+    def _create_rule(cls, days, policy="allow", **scope):
+        return cls.env["medical.expiry.rule"].create(
+            {"name": f"{days} days", "days_before_expiry": days, "outbound_policy": policy, **scope}
+        )
+
+    @classmethod
+    def _create_lot(cls, product, days, name=None, quantity=0, location=None):
+        """A lot expiring in `days` days (None: no expiration date), with `quantity` on hand."""
+        lot = cls.env["stock.lot"].create(
+            {
+                "name": name or f"{product.name}-{days}",
+                "product_id": product.id,
+                "expiration_date": days is not None and fields.Datetime.now() + timedelta(days=days, hours=1),
+            }
+        )
+        if quantity:
+            cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock, quantity, lot_id=lot)
+        return lot
+
+    def _flush_tracking(self):
+        """Chatter tracking is written when the transaction commits: run that step now."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+
+    def _create_picking(self, product, quantity, source=None, destination=None, partner=None, picking_type=None):
+        picking_type = picking_type or self.warehouse.out_type_id
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "partner_id": (partner or self.customer).id,
+                "location_id": (source or picking_type.default_location_src_id).id,
+                "location_dest_id": (destination or picking_type.default_location_dest_id).id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": product.uom_id.id,
+                            "location_id": (source or picking_type.default_location_src_id).id,
+                            "location_dest_id": (destination or picking_type.default_location_dest_id).id,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        return picking
+
+    def _set_lines(self, picking, *lot_quantities):
+        """Replace the picking's move lines by hand-picked lots, as a user or an import would."""
+        move = picking.move_ids
+        picking.move_line_ids.unlink()
+        self.env["stock.move.line"].create(
+            [
+                {
+                    "move_id": move.id,
+                    "picking_id": picking.id,
+                    "product_id": move.product_id.id,
+                    "product_uom_id": move.product_uom.id,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                    "lot_id": lot.id,
+                    "quantity": quantity,
+                }
+                for lot, quantity in lot_quantities
+            ]
+        )
+        move.picked = True

@@ -1,0 +1,1 @@
+from . import medical_lot_block_wizard

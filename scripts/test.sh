@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make test`: a throw-away database, medical_expiry installed, pytest-odoo over medical_expiry/tests.
+# `make test-odoo` (SUITE=odoo): Odoo's own stock, product_expiry, sale_stock and purchase_stock suites
+# run against a database where medical_expiry is installed, so our overrides are live during them.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+DB=medical_expiry_test_$$
+work=$(mktemp -d)
+trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+write_odoo_conf "$work/odoo.conf"
+
+if [ "${SUITE:-module}" = odoo ]; then
+    paths=()
+    for module in stock product_expiry sale_stock purchase_stock; do paths+=("$ODOO_SRC/addons/$module/tests"); done
+    modules=medical_expiry,sale_management,purchase
+else
+    paths=("$REPO/medical_expiry/tests")
+    modules=medical_expiry
+fi
+echo "test: installing $modules in $DB"
+odoo -d "$DB" -i "$modules" --without-demo=all --stop-after-init --log-level=warn --no-http
+# Run from the repo, never from inside $ODOO_SRC/addons (its calendar addon shadows the stdlib module).
+cd "$REPO"
+"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-database="$DB" --odoo-config="$work/odoo.conf" \
+    --odoo-http --odoo-log-level=warn -q "${paths[@]}" "$@"
