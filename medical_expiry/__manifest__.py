@@ -33,6 +33,4 @@
     "demo": [
         "demo/medical_expiry_demo.xml",
     ],
-    "installable": True,
-    "application": False,
 }

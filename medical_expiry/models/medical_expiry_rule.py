@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -22,7 +22,6 @@ class MedicalExpiryRule(models.Model):
     name = fields.Char(required=True, translate=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     days_before_expiry = fields.Integer(
-        string="Days Before Expiry",
         required=True,
         tracking=True,
         help="A lot enters this level when it has this many days or fewer left before it expires.",
@@ -47,7 +46,6 @@ class MedicalExpiryRule(models.Model):
     )
     outbound_policy = fields.Selection(
         [("allow", "Allow"), ("warn", "Warn"), ("block", "Block")],
-        string="Outbound Policy",
         required=True,
         default="allow",
         tracking=True,
@@ -68,7 +66,6 @@ class MedicalExpiryRule(models.Model):
             ("adjust_purchase", "Adjust Purchasing"),
             ("scrap", "Scrap"),
         ],
-        string="Suggested Action",
         required=True,
         default="none",
         tracking=True,
@@ -84,10 +81,10 @@ class MedicalExpiryRule(models.Model):
     def _check_rule(self):
         for rule in self:
             if rule.days_before_expiry < 0:
-                raise ValidationError(_("The days before expiry of a rule cannot be negative."))
+                raise ValidationError(self.env._("The days before expiry of a rule cannot be negative."))
             if rule.product_id and rule.categ_id:
                 raise ValidationError(
-                    _("Rule “%s” applies to a product or to a category, not both.", rule.name)
+                    self.env._("Rule “%s” applies to a product or to a category, not both.", rule.name)
                 )
             twin = self.search_count(
                 [
@@ -100,7 +97,7 @@ class MedicalExpiryRule(models.Model):
             )
             if twin:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Another rule of the same scope already starts at %(days)s days before expiry.",
                         days=rule.days_before_expiry,
                     )
@@ -153,7 +150,8 @@ class MedicalExpiryRule(models.Model):
                        + (rule.company_id IS NULL)::int AS rank
                   FROM lot
                   JOIN medical_expiry_rule rule
-                    ON rule.active AND (rule.company_id IS NULL OR lot.company_id IS NULL OR rule.company_id = lot.company_id)
+                    ON rule.active
+                   AND (rule.company_id IS NULL OR lot.company_id IS NULL OR rule.company_id = lot.company_id)
              LEFT JOIN product_category rule_categ ON rule_categ.id = rule.categ_id
                  WHERE rule.product_id = lot.product_id
                     OR (rule.product_id IS NULL AND rule.categ_id IS NULL)

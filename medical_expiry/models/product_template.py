@@ -6,7 +6,6 @@ class ProductTemplate(models.Model):
 
     medical_device_class = fields.Selection(
         [("1", "Class I"), ("2", "Class II"), ("3", "Class III")],
-        string="Medical Device Class",
         help="医疗器械分类. Expired lots of medical devices can never be shipped; other goods keep "
         "Odoo's confirmation of expired lots until the nightly job blocks them.",
     )

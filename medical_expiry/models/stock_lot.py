@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -30,7 +30,6 @@ class StockLot(models.Model):
     )
     expiry_state = fields.Selection(
         EXPIRY_STATES,
-        string="Expiry State",
         compute="_compute_expiry_level",
         store=True,
         index=True,
@@ -45,11 +44,9 @@ class StockLot(models.Model):
     )
     outbound_policy = fields.Selection(related="expiry_rule_id.outbound_policy")
     is_blocked = fields.Boolean(string="Blocked", readonly=True, copy=False, tracking=True, index=True)
-    block_reason = fields.Selection(
-        BLOCK_REASONS, string="Block Reason", readonly=True, copy=False, tracking=True
-    )
-    block_note = fields.Text(string="Block Note", readonly=True, copy=False)
-    blocked_by_id = fields.Many2one("res.users", string="Blocked By", readonly=True, copy=False)
+    block_reason = fields.Selection(BLOCK_REASONS, readonly=True, copy=False, tracking=True)
+    block_note = fields.Text(readonly=True, copy=False)
+    blocked_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     blocked_date = fields.Datetime(string="Blocked On", readonly=True, copy=False)
     unblocked_date = fields.Datetime(
         string="Last Unblocked On",
@@ -111,15 +108,17 @@ class StockLot(models.Model):
         """Nightly: re-level every lot, then block the expired ones nobody has knowingly released."""
         self._refresh_expiry_levels()
         expired = self.search([("expiry_state", "=", "expired"), ("is_blocked", "=", False)])
-        to_block = expired.filtered(lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date)
-        to_block._block("expired", _("Blocked by the daily expiry job: the lot has expired."))
+        to_block = expired.filtered(
+            lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date
+        )
+        to_block._block("expired", self.env._("Blocked by the daily expiry job: the lot has expired."))
 
     # ------------------------------------------------------------------
     # Blocking
     # ------------------------------------------------------------------
     def _check_expiry_manager(self):
         if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(_("Only expiry managers can block or unblock lots."))
+            raise AccessError(self.env._("Only expiry managers can block or unblock lots."))
 
     def _block(self, reason, note=False):
         self._check_expiry_manager()
@@ -139,7 +138,7 @@ class StockLot(models.Model):
         self._check_expiry_manager()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Block Lots"),
+            "name": self.env._("Block Lots"),
             "res_model": "medical.lot.block.wizard",
             "view_mode": "form",
             "target": "new",
@@ -210,14 +209,25 @@ class StockLot(models.Model):
 
     def _outbound_refusal_message(self, reason, min_expiration_date=False):
         self.ensure_one()
-        expiry = self.expiration_date and fields.Date.to_string(self.expiration_date) or _("none")
+        expiry = self.expiration_date and fields.Date.to_string(self.expiration_date) or self.env._("none")
         explanation = {
-            "blocked": _("blocked (%s)", dict(self._fields["block_reason"]._description_selection(self.env)).get(self.block_reason, "")),
-            "expired": _("expired"),
-            "level": _("in level “%s”, whose outbound policy is Block", self.expiry_rule_id.name),
-            "shelf_life": _(
+            "blocked": self.env._(
+                "blocked (%s)",
+                dict(self._fields["block_reason"]._description_selection(self.env)).get(
+                    self.block_reason, ""
+                ),
+            ),
+            "expired": self.env._("expired"),
+            "level": self.env._("in level “%s”, whose outbound policy is Block", self.expiry_rule_id.name),
+            "shelf_life": self.env._(
                 "less shelf life left than the customer accepts (needs to expire after %s)",
                 min_expiration_date and fields.Date.to_string(min_expiration_date),
             ),
         }[reason]
-        return _("Lot %(lot)s of %(product)s (expires %(expiry)s): %(why)s", lot=self.name, product=self.product_id.display_name, expiry=expiry, why=explanation)
+        return self.env._(
+            "Lot %(lot)s of %(product)s (expires %(expiry)s): %(why)s",
+            lot=self.name,
+            product=self.product_id.display_name,
+            expiry=expiry,
+            why=explanation,
+        )

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -25,7 +25,9 @@ class StockMoveLine(models.Model):
 
     def _min_expiration_date(self):
         """The customer's minimum shelf life as a date, for lines that deliver to a customer."""
-        partner = self.location_dest_id.usage == "customer" and (self.picking_id.partner_id or self.move_id.partner_id)
+        partner = self.location_dest_id.usage == "customer" and (
+            self.picking_id.partner_id or self.move_id.partner_id
+        )
         return partner and partner._min_expiration_date()
 
     def _expiry_days_left(self):
@@ -34,9 +36,11 @@ class StockMoveLine(models.Model):
     def _short_shelf_life_receipts(self):
         """Lines receiving from a supplier a lot with less shelf life than the product requires."""
         return self.filtered(
-            lambda ml: ml.location_id.usage == "supplier"
-            and ml.expiration_date
-            and ml._expiry_days_left() < ml.product_id.min_shelf_life_receipt_days
+            lambda ml: (
+                ml.location_id.usage == "supplier"
+                and ml.expiration_date
+                and ml._expiry_days_left() < ml.product_id.min_shelf_life_receipt_days
+            )
         )
 
     def _check_expiry_guards(self):
@@ -48,8 +52,9 @@ class StockMoveLine(models.Model):
             if move_line.location_id.usage == "supplier":
                 if move_line.product_id.use_expiration_date and not move_line.expiration_date:
                     errors.append(
-                        _(
-                            "%(product)s, lot %(lot)s: an expiry-tracked product cannot be received without an expiration date.",
+                        self.env._(
+                            "%(product)s, lot %(lot)s: an expiry-tracked product cannot be received "
+                            "without an expiration date.",
                             product=move_line.product_id.display_name,
                             lot=lot_name,
                         )
@@ -66,11 +71,14 @@ class StockMoveLine(models.Model):
                 errors.append(move_line._short_shelf_life_message())
         if errors:
             raise UserError(
-                _("These lots cannot be moved:\n%s", "\n".join(f"• {error}" for error in dict.fromkeys(errors)))
+                self.env._(
+                    "These lots cannot be moved:\n%s",
+                    "\n".join(f"• {error}" for error in dict.fromkeys(errors)),
+                )
             )
 
     def _short_shelf_life_message(self):
-        return _(
+        return self.env._(
             "Lot %(lot)s of %(product)s has %(days)s days left at receipt; at least %(min)s are required.",
             lot=self.lot_id.name or self.lot_name or "",
             product=self.product_id.display_name,

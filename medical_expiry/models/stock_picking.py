@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class StockPicking(models.Model):
@@ -26,9 +26,11 @@ class StockPicking(models.Model):
         short_lines = self.move_line_ids._short_shelf_life_receipts()
         res = super()._action_done()
         for picking in short_lines.picking_id:
-            messages = [line._short_shelf_life_message() for line in short_lines if line.picking_id == picking]
+            messages = [
+                line._short_shelf_life_message() for line in short_lines if line.picking_id == picking
+            ]
             picking.message_post(
                 body=Markup("<br/>").join(messages),
-                subject=_("Short shelf life at receipt"),
+                subject=self.env._("Short shelf life at receipt"),
             )
         return res

@@ -6,7 +6,9 @@ class StockQuant(models.Model):
     _inherit = "stock.quant"
 
     @api.model
-    def _get_gather_domain(self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False):
+    def _get_gather_domain(
+        self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False
+    ):
         domain = super()._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id, strict)
         refused = self.env.context.get("expiry_refused_lots")
         if refused:
@@ -18,7 +20,9 @@ class StockQuant(models.Model):
         """FEFO is the default for expiry-tracked products; an explicit strategy (FIFO too) still wins."""
         strategy = super()._get_removal_strategy(product_id, location_id)
         if strategy == "fifo" and product_id.use_expiration_date:
-            explicit = product_id.sudo().categ_id.removal_strategy_id or self.env["stock.location"].sudo().search_count(
+            explicit = product_id.sudo().categ_id.removal_strategy_id or self.env[
+                "stock.location"
+            ].sudo().search_count(
                 [("id", "parent_of", location_id.id), ("removal_strategy_id", "!=", False)], limit=1
             )
             if not explicit:

@@ -18,27 +18,46 @@ class MedicalExpiryCase(TransactionCase):
         cls.warehouse_2 = cls.env["stock.warehouse"].create({"name": "Shanghai", "code": "SHT"})
         cls.stock_2 = cls.warehouse_2.lot_stock_id
         cls.transit = cls.env["stock.location"].create(
-            {"name": "Transit", "usage": "transit", "location_id": cls.env.ref("stock.stock_location_locations").id}
+            {
+                "name": "Transit",
+                "usage": "transit",
+                "location_id": cls.env.ref("stock.stock_location_locations").id,
+            }
         )
         cls.quarantine = cls.env["stock.location"].create(
-            {"name": "Quarantine", "usage": "internal", "is_quarantine": True, "location_id": cls.stock.location_id.id}
+            {
+                "name": "Quarantine",
+                "usage": "internal",
+                "is_quarantine": True,
+                "location_id": cls.stock.location_id.id,
+            }
         )
         cls.customers = cls.env.ref("stock.stock_location_customers")
         cls.suppliers = cls.env.ref("stock.stock_location_suppliers")
         cls.categ_device = cls.env["product.category"].create({"name": "Devices"})
         cls.categ_ivd = cls.env["product.category"].create({"name": "IVD", "parent_id": cls.categ_device.id})
-        cls.categ_strips = cls.env["product.category"].create({"name": "Strips", "parent_id": cls.categ_ivd.id})
+        cls.categ_strips = cls.env["product.category"].create(
+            {"name": "Strips", "parent_id": cls.categ_ivd.id}
+        )
         cls.syringe = cls._create_product("Syringe", cls.categ_device)
         cls.strips = cls._create_product("Glucose strips", cls.categ_strips)
         cls.customer = cls.env["res.partner"].create({"name": "Hospital"})
-        cls.picky_customer = cls.env["res.partner"].create({"name": "Picky Hospital", "min_shelf_life_days": 180})
+        cls.picky_customer = cls.env["res.partner"].create(
+            {"name": "Picky Hospital", "min_shelf_life_days": 180}
+        )
         cls.supplier = cls.env["res.partner"].create({"name": "Supplier"})
         cls.manager = cls.env["res.users"].create(
             {
                 "name": "Expiry Manager",
                 "login": "expiry_manager",
-                "groups_id": [Command.set([cls.env.ref("medical_expiry.group_expiry_manager").id,
-                                           cls.env.ref("stock.group_stock_user").id])],
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("medical_expiry.group_expiry_manager").id,
+                            cls.env.ref("stock.group_stock_user").id,
+                        ]
+                    )
+                ],
             }
         )
         cls.stock_user = cls.env["res.users"].create(
@@ -80,7 +99,9 @@ class MedicalExpiryCase(TransactionCase):
             }
         )
         if quantity:
-            cls.env["stock.quant"]._update_available_quantity(product, location or cls.stock, quantity, lot_id=lot)
+            cls.env["stock.quant"]._update_available_quantity(
+                product, location or cls.stock, quantity, lot_id=lot
+            )
         return lot
 
     def _flush_tracking(self):
@@ -89,7 +110,9 @@ class MedicalExpiryCase(TransactionCase):
         self.env.cr.flush()
         self.env.invalidate_all()
 
-    def _create_picking(self, product, quantity, source=None, destination=None, partner=None, picking_type=None):
+    def _create_picking(
+        self, product, quantity, source=None, destination=None, partner=None, picking_type=None
+    ):
         picking_type = picking_type or self.warehouse.out_type_id
         picking = self.env["stock.picking"].create(
             {

@@ -7,8 +7,18 @@ from .common import MedicalExpiryCase
 @tagged("post_install", "-at_install")
 class TestExpiryRule(MedicalExpiryCase):
     def test_default_rule_library_has_three_company_wide_levels(self):
-        defaults = self.env["medical.expiry.rule"].with_context(active_test=False).search(
-            [("id", "in", [self.env.ref(f"medical_expiry.rule_default_{days}").id for days in (180, 90, 30)])]
+        defaults = (
+            self.env["medical.expiry.rule"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    (
+                        "id",
+                        "in",
+                        [self.env.ref(f"medical_expiry.rule_default_{days}").id for days in (180, 90, 30)],
+                    )
+                ]
+            )
         )
         self.assertEqual(sorted(defaults.mapped("days_before_expiry")), [30, 90, 180])
         self.assertEqual(set(defaults.mapped("scope")), {"company"})
@@ -84,5 +94,7 @@ class TestExpiryRule(MedicalExpiryCase):
         rule.outbound_policy = "block"
         self._flush_tracking()
         self.assertTrue(
-            rule.message_ids.tracking_value_ids.filtered(lambda value: value.field_id.name == "outbound_policy")
+            rule.message_ids.tracking_value_ids.filtered(
+                lambda value: value.field_id.name == "outbound_policy"
+            )
         )

@@ -19,7 +19,8 @@ class TestLotExpiry(MedicalExpiryCase):
         """Move lots' expiration dates `days` earlier in the database, as the passing of time would."""
         self.env.flush_all()
         self.env.cr.execute(
-            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day' WHERE id = ANY(%s)",
+            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day'"
+            " WHERE id = ANY(%s)",
             [days, lots.ids],
         )
         lots.invalidate_recordset(["expiration_date"])
@@ -86,8 +87,10 @@ class TestLotExpiry(MedicalExpiryCase):
     def test_manager_blocks_and_unblocks_with_reason_in_chatter(self):
         lot = self._create_lot(self.syringe, 200)
         self._flush_tracking()
-        wizard = self.env["medical.lot.block.wizard"].with_user(self.manager).create(
-            {"lot_ids": [(6, 0, lot.ids)], "reason": "quality", "note": "Damaged packaging"}
+        wizard = (
+            self.env["medical.lot.block.wizard"]
+            .with_user(self.manager)
+            .create({"lot_ids": [(6, 0, lot.ids)], "reason": "quality", "note": "Damaged packaging"})
         )
         wizard.action_block()
         self.assertTrue(lot.is_blocked)

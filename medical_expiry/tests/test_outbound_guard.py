@@ -89,7 +89,9 @@ class TestOutboundGuard(MedicalExpiryCase):
         lot._block("recall")
         picking = self._create_picking(self.syringe, 5)
         self._set_lines(picking, (lot, 5))
-        self._assert_refused(picking, "SYR-BLOCKED", "blocked (Recall)", lot.expiration_date.strftime("%Y-%m-%d"))
+        self._assert_refused(
+            picking, "SYR-BLOCKED", "blocked (Recall)", lot.expiration_date.strftime("%Y-%m-%d")
+        )
 
     def test_validation_refuses_hand_picked_expired_device_lot(self):
         lot = self._create_lot(self.syringe, -3, quantity=10, name="SYR-EXPIRED")
@@ -143,13 +145,18 @@ class TestOutboundGuard(MedicalExpiryCase):
         self.assertEqual(self._reserved_lots(picking), lot)
         picking.button_validate()
         self.assertEqual(picking.state, "done")
-        self.assertEqual(self.env["stock.quant"]._get_available_quantity(self.syringe, self.quarantine, lot), 10)
+        self.assertEqual(
+            self.env["stock.quant"]._get_available_quantity(self.syringe, self.quarantine, lot), 10
+        )
 
     def test_blocked_stock_may_go_back_to_the_supplier(self):
         lot = self._create_lot(self.syringe, -1, quantity=10)
         lot._block("expired")
         picking = self._create_picking(
-            self.syringe, 10, destination=self.suppliers, partner=self.supplier,
+            self.syringe,
+            10,
+            destination=self.suppliers,
+            partner=self.supplier,
             picking_type=self.warehouse.out_type_id,
         )
         self._set_lines(picking, (lot, 10))

@@ -8,7 +8,9 @@ from .common import MedicalExpiryCase
 @tagged("post_install", "-at_install")
 class TestReceiptGuard(MedicalExpiryCase):
     def _receive(self, product, lot_name, days):
-        picking = self._create_picking(product, 10, partner=self.supplier, picking_type=self.warehouse.in_type_id)
+        picking = self._create_picking(
+            product, 10, partner=self.supplier, picking_type=self.warehouse.in_type_id
+        )
         picking.move_ids.move_line_ids.unlink()
         self.env["stock.move.line"].create(
             {
@@ -20,7 +22,8 @@ class TestReceiptGuard(MedicalExpiryCase):
                 "location_dest_id": picking.location_dest_id.id,
                 "lot_name": lot_name,
                 "quantity": 10,
-                "expiration_date": days is not None and fields.Datetime.add(fields.Datetime.now(), days=days, hours=1),
+                "expiration_date": days is not None
+                and fields.Datetime.add(fields.Datetime.now(), days=days, hours=1),
             }
         )
         picking.move_ids.picked = True

@@ -8,8 +8,8 @@ class MedicalLotBlockWizard(models.TransientModel):
     _description = "Block Lots"
 
     lot_ids = fields.Many2many("stock.lot", string="Lots", required=True)
-    reason = fields.Selection(BLOCK_REASONS, string="Reason", required=True, default="quality")
-    note = fields.Text(string="Note")
+    reason = fields.Selection(BLOCK_REASONS, required=True, default="quality")
+    note = fields.Text()
 
     def action_block(self):
         self.lot_ids._block(self.reason, self.note)
