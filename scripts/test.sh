@@ -12,7 +12,7 @@ write_odoo_conf "$work/odoo.conf"
 if [ "${SUITE:-module}" = odoo ]; then
     paths=()
     for module in stock product_expiry sale_stock purchase_stock; do paths+=("$ODOO_SRC/addons/$module/tests"); done
-    modules=medical_expiry,sale_management,purchase
+    modules=medical_expiry
 else
     paths=("$REPO/medical_expiry/tests")
     modules=medical_expiry

@@ -45,11 +45,12 @@ class MedicalExpiryRule(models.Model):
         store=True,
     )
     outbound_policy = fields.Selection(
-        [("allow", "Allow"), ("warn", "Warn"), ("block", "Block")],
+        [("allow", "Allow Shipping"), ("warn", "Ship with Warning"), ("block", "Block Shipping")],
         required=True,
         default="allow",
         tracking=True,
-        help="Allow: ship normally. Warn: reserve, but flag the delivery. Block: never reserve or ship.",
+        help="Allow Shipping: ship normally. Ship with Warning: reserve, but flag the delivery. "
+        "Block Shipping: never reserve or ship.",
     )
     user_ids = fields.Many2many(
         "res.users", string="Responsible Users", help="Who receives the alerts of this level."

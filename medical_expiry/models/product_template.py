@@ -14,9 +14,10 @@ class ProductTemplate(models.Model):
         help="Lots received from suppliers with fewer days left than this are refused or flagged.",
     )
     receipt_shelf_life_policy = fields.Selection(
-        [("warn", "Warn"), ("block", "Block")],
+        [("warn", "Warn"), ("block", "Refuse Receipt")],
         string="Short Shelf Life at Receipt",
         required=True,
         default="block",
-        help="Block: the receipt cannot be validated. Warn: it is validated and a warning is posted on it.",
+        help="Refuse Receipt: the receipt cannot be validated. Warn: it is validated and a warning "
+        "is posted on it.",
     )

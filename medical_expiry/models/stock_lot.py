@@ -218,7 +218,7 @@ class StockLot(models.Model):
                 ),
             ),
             "expired": self.env._("expired"),
-            "level": self.env._("in level “%s”, whose outbound policy is Block", self.expiry_rule_id.name),
+            "level": self.env._("in level “%s”, which blocks shipping", self.expiry_rule_id.name),
             "shelf_life": self.env._(
                 "less shelf life left than the customer accepts (needs to expire after %s)",
                 min_expiration_date and fields.Date.to_string(min_expiration_date),

@@ -103,7 +103,7 @@ class TestOutboundGuard(MedicalExpiryCase):
         lot = self._create_lot(self.syringe, 10, quantity=10, name="SYR-SHORT")
         picking = self._create_picking(self.syringe, 5)
         self._set_lines(picking, (lot, 5))
-        self._assert_refused(picking, "SYR-SHORT", "outbound policy is Block")
+        self._assert_refused(picking, "SYR-SHORT", "which blocks shipping")
 
     def test_validation_refuses_lot_below_customer_shelf_life(self):
         lot = self._create_lot(self.syringe, 100, quantity=10, name="SYR-100")
