@@ -16,6 +16,6 @@ class TestTranslations(TransactionCase):
         self.assertFalse([entry.msgid for entry in catalogue.fuzzy_entries()], "fuzzy entries")
         self.assertFalse([entry.msgid for entry in catalogue.untranslated_entries()], "untranslated entries")
         translated = {entry.msgid for entry in catalogue if entry.msgstr}
-        terms = {source for _module, _type, _name, _res_id, source, _value, _comments
-                 in TranslationModuleReader(self.env.cr, modules=["medical_expiry"]) if source}
+        exported = TranslationModuleReader(self.env.cr, modules=["medical_expiry"])
+        terms = {term[4] for term in exported if term[4]}  # (module, type, name, res_id, source, ...)
         self.assertFalse(sorted(terms - translated), "terms missing from i18n/zh_CN.po: run scripts/i18n.sh")
