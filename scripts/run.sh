@@ -6,6 +6,6 @@ DB=${DB:-medical_expiry_demo}
 if ! psql -d "$DB" -tAc "SELECT 1 FROM ir_module_module WHERE name = 'medical_expiry' AND state = 'installed'" 2>/dev/null | grep -q 1; then
     dropdb --if-exists "$DB"
     echo "run: creating $DB with medical_expiry and demo data (a few minutes, once)"
-    odoo -d "$DB" -i medical_expiry --with-demo --load-language=zh_CN --stop-after-init --log-level=warn
+    odoo -d "$DB" -i medical_expiry --load-language=zh_CN --stop-after-init --log-level=warn
 fi
 exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" -d "$DB" --db-filter="^$DB\$" --http-port="${HTTP_PORT:-8069}" "$@"

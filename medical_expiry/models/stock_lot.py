@@ -25,6 +25,7 @@ class StockLot(models.Model):
         string="Days to Expiry",
         compute="_compute_expiry_level",
         store=True,
+        aggregator="min",
         help="Days left before the expiration date; empty when the lot has no expiration date. "
         "Refreshed every night.",
     )
