@@ -19,6 +19,7 @@
         "security/medical_expiry_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/medical_expiry_rule_data.xml",
         "wizard/medical_lot_block_wizard_views.xml",
         "views/medical_expiry_rule_views.xml",
@@ -28,6 +29,7 @@
         "views/stock_location_views.xml",
         "views/product_template_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
         "views/medical_expiry_menus.xml",
     ],
     "demo": [

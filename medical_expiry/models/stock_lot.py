@@ -16,6 +16,9 @@ BLOCK_REASONS = [
     ("other", "Other"),
 ]
 LEVEL_COLUMNS = ["days_to_expiry", "expiry_state", "expiry_rule_id"]
+# Lots per committed batch of the alert job: small enough to lose little when killed, large enough
+# that per-batch queries stay negligible.
+ALERT_BATCH_SIZE = 2000
 
 
 class StockLot(models.Model):
@@ -113,6 +116,207 @@ class StockLot(models.Model):
             lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date
         )
         to_block._block("expired", self.env._("Blocked by the daily expiry job: the lot has expired."))
+
+    # ------------------------------------------------------------------
+    # Alerts
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_expiry_alerts(self, batch_size=ALERT_BATCH_SIZE, autocommit=False):
+        """Daily: re-level lots, block expired ones, then bring expiry alerts in line with the levels.
+
+        Alerts are derived from the database state alone (levels, stock, existing activities), so the
+        job is idempotent, and a run killed between two committed batches is completed by the next one.
+        """
+        self._cron_refresh_expiry()
+        if autocommit:
+            self.env.cr.commit()
+        lot_ids = self._expiry_alert_scope()
+        for start in range(0, len(lot_ids), batch_size):
+            self.browse(lot_ids[start : start + batch_size])._sync_expiry_alerts()
+            if autocommit:
+                self.env.cr.commit()
+        self._escalate_expiry_alerts()
+
+    def action_run_expiry_alerts(self):
+        """Managers run the daily job on demand."""
+        self._check_expiry_manager()
+        self.sudo()._cron_expiry_alerts()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": self.env._("Expiry alerts are up to date."), "type": "success"},
+        }
+
+    @api.model
+    def _expiry_alert_types(self):
+        return {
+            "near_expiry": self.env.ref("medical_expiry.mail_activity_type_near_expiry"),
+            "expired": self.env.ref("medical_expiry.mail_activity_type_expired"),
+        }
+
+    @api.model
+    def _expiry_alert_scope(self):
+        """Ids of the lots the job must look at: those in a level, and those with an open alert."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT id FROM stock_lot WHERE expiry_state IN ('near_expiry', 'expired')
+             UNION
+            SELECT res_id FROM mail_activity
+             WHERE res_model = 'stock.lot' AND active AND activity_type_id = ANY(%s)
+             ORDER BY 1
+            """,
+            [[alert_type.id for alert_type in self._expiry_alert_types().values()]],
+        )
+        return [lot_id for (lot_id,) in self.env.cr.fetchall()]
+
+    def _wanted_expiry_alerts(self):
+        """{(lot id, activity type id, rule id): users}: the alerts these lots should have today.
+
+        A lot in a level (or expired) with stock on hand, internal or in transit, wants one alert of its
+        level per responsible user; a lot without stock wants none.
+        """
+        self.env.cr.execute(
+            """
+            SELECT lot.id, lot.expiry_state, lot.expiry_rule_id
+              FROM stock_lot lot
+             WHERE lot.id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
+               AND EXISTS (SELECT 1
+                             FROM stock_quant quant
+                             JOIN stock_location location ON location.id = quant.location_id
+                            WHERE quant.lot_id = lot.id AND quant.quantity > 0
+                              AND location.usage IN ('internal', 'transit'))
+            """,
+            [self.ids],
+        )
+        rows = self.env.cr.fetchall()
+        alert_types = self._expiry_alert_types()
+        lots = self.browse([lot_id for lot_id, _state, _rule_id in rows])
+        rules = self.env["medical.expiry.rule"].browse({rule_id for _lot, _state, rule_id in rows if rule_id})
+        fallback = self.env.ref("stock.group_stock_manager").users
+        recipients_by_rule = {rule.id: rule.user_ids | rule.group_id.users for rule in rules}
+        wanted = {}
+        for lot, (_lot_id, state, rule_id) in zip(lots, rows, strict=True):
+            users = recipients_by_rule.get(rule_id) or lot.product_id.responsible_id or fallback
+            wanted[lot.id, alert_types[state].id, rule_id or False] = users
+        return wanted
+
+    def _sync_expiry_alerts(self):
+        """Raise the missing alerts of these lots and close the ones their level no longer calls for."""
+        wanted = self._wanted_expiry_alerts()
+        alert_types = self._expiry_alert_types()
+        existing = (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("res_model", "=", "stock.lot"),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "in", [alert_type.id for alert_type in alert_types.values()]),
+                ]
+            )
+        )
+        raised = {
+            (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id, activity.user_id.id)
+            for activity in existing
+        }
+        model_id = self.env["ir.model"]._get_id("stock.lot")
+        today = fields.Date.context_today(self)
+        lots = self.browse([lot_id for lot_id, _type, _rule in wanted])
+        vals_list = [
+            {
+                "res_model_id": model_id,
+                "res_id": lot.id,
+                "activity_type_id": type_id,
+                "expiry_rule_id": rule_id,
+                "user_id": user.id,
+                "date_deadline": today,
+                "summary": lot._expiry_alert_summary(),
+            }
+            for lot, ((_lot_id, type_id, rule_id), users) in zip(lots, wanted.items(), strict=True)
+            for user in users
+            if (lot.id, type_id, rule_id, user.id) not in raised
+        ]
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
+        stale = existing.filtered(
+            lambda activity: (
+                activity.active
+                and (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id) not in wanted
+            )
+        )
+        for activity in stale:
+            lot = self.browse(activity.res_id)
+            activity.action_feedback(feedback=lot._expiry_alert_closing_note())
+
+    def _expiry_alert_summary(self):
+        if self.expiry_state == "expired":
+            return self.env._("Lot %(lot)s has expired", lot=self.name)
+        return self.env._(
+            "Lot %(lot)s: %(days)s days left (%(level)s)",
+            lot=self.name,
+            days=self.days_to_expiry,
+            level=self.expiry_rule_id.name,
+        )
+
+    def _expiry_alert_closing_note(self):
+        """Why an alert is closed by the job, for the lot's chatter."""
+        if not self.quant_ids.filtered(
+            lambda quant: quant.quantity > 0 and quant.location_id.usage in ("internal", "transit")
+        ):
+            return self.env._("Closed by the expiry job: no stock of this lot is left.")
+        if self.expiry_state in ("near_expiry", "expired"):
+            return self.env._(
+                "Closed by the expiry job: the lot moved to another level (%s).", self._expiry_alert_summary()
+            )
+        return self.env._("Closed by the expiry job: the lot is no longer near expiry.")
+
+    @api.model
+    def _escalate_expiry_alerts(self):
+        """Alerts left open too long get, once per lot and level, an escalation for each expiry manager."""
+        escalation_type = self.env.ref("medical_expiry.mail_activity_type_escalation")
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT alert.id
+              FROM mail_activity alert
+              JOIN stock_lot lot ON lot.id = alert.res_id
+              JOIN res_company company ON company.id = COALESCE(lot.company_id, %(company)s)
+             WHERE alert.res_model = 'stock.lot' AND alert.active AND alert.activity_type_id = ANY(%(types)s)
+               AND alert.create_date <= %(now)s - company.expiry_alert_escalation_days * interval '1 day'
+               AND NOT EXISTS (SELECT 1 FROM mail_activity escalation
+                                WHERE escalation.res_model = 'stock.lot' AND escalation.res_id = alert.res_id
+                                  AND escalation.activity_type_id = %(escalation)s
+                                  AND escalation.expiry_rule_id IS NOT DISTINCT FROM alert.expiry_rule_id)
+            """,
+            {
+                "company": self.env.company.id,
+                "types": [alert_type.id for alert_type in self._expiry_alert_types().values()],
+                "now": fields.Datetime.now(),
+                "escalation": escalation_type.id,
+            },
+        )
+        overdue = self.env["mail.activity"].browse(alert_id for (alert_id,) in self.env.cr.fetchall())
+        first_per_level = {(alert.res_id, alert.expiry_rule_id.id): alert for alert in overdue}
+        managers = self.env.ref("medical_expiry.group_expiry_manager").users
+        model_id = self.env["ir.model"]._get_id("stock.lot")
+        today = fields.Date.context_today(self)
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": alert.res_id,
+                    "activity_type_id": escalation_type.id,
+                    "expiry_rule_id": alert.expiry_rule_id.id,
+                    "user_id": manager.id,
+                    "date_deadline": today,
+                    "summary": self.env._(
+                        "Open since %(date)s: %(alert)s", date=alert.create_date.date(), alert=alert.summary
+                    ),
+                }
+                for alert in first_per_level.values()
+                for manager in managers
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Blocking

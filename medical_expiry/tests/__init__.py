@@ -1,3 +1,4 @@
+from . import test_alerts
 from . import test_expiry_rule
 from . import test_lot_expiry
 from . import test_outbound_guard

@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    expiry_rule_id = fields.Many2one(
+        "medical.expiry.rule",
+        string="Expiry Level",
+        index="btree_not_null",
+        ondelete="set null",
+        help="The near-expiry level an expiry alert was raised for: with the lot, the alert type and "
+        "the user, what makes the daily job raise each alert once.",
+    )
