@@ -128,14 +128,17 @@ class StockLot(models.Model):
         job is idempotent, and a run killed between two committed batches is completed by the next one.
         """
         self._cron_refresh_expiry()
-        if autocommit:
-            self.env.cr.commit()
+        self._commit_batch(autocommit)
         lot_ids = self._expiry_alert_scope()
         for start in range(0, len(lot_ids), batch_size):
             self.browse(lot_ids[start : start + batch_size])._sync_expiry_alerts()
-            if autocommit:
-                self.env.cr.commit()
+            self._commit_batch(autocommit)
         self._escalate_expiry_alerts()
+
+    def _commit_batch(self, autocommit):
+        """Keep what a batch did even if the run is killed later: only from the cron, never in a request."""
+        if autocommit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def action_run_expiry_alerts(self):
         """Managers run the daily job on demand."""

@@ -104,6 +104,16 @@ class MedicalExpiryCase(TransactionCase):
             )
         return lot
 
+    def _age_lots(self, lots, days):
+        """Move lots' expiration dates `days` earlier in the database, as the passing of time would."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day'"
+            " WHERE id = ANY(%s)",
+            [days, lots.ids],
+        )
+        lots.invalidate_recordset(["expiration_date"])
+
     def _flush_tracking(self):
         """Chatter tracking is written when the transaction commits: run that step now."""
         self.env.flush_all()

@@ -43,14 +43,6 @@ class TestExpiryAlerts(MedicalExpiryCase):
             for activity in activities
         )
 
-    def _age(self, lots, days):
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day' WHERE id = ANY(%s)",
-            [days, lots.ids],
-        )
-        lots.invalidate_recordset(["expiration_date"])
-
     def test_level_raises_one_alert_per_responsible_user(self):
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
@@ -87,7 +79,7 @@ class TestExpiryAlerts(MedicalExpiryCase):
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
         previous = self._alerts(lot)
-        self._age(lot, 40)
+        self._age_lots(lot, 40)
         self.Lot._cron_expiry_alerts()
         current = self._alerts(lot)
         self.assertEqual(current.expiry_rule_id, self.level_30)

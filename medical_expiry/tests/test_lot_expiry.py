@@ -15,16 +15,6 @@ class TestLotExpiry(MedicalExpiryCase):
         cls.level_30 = cls._create_rule(30, "warn")
         cls._create_rule(90)
 
-    def _age(self, lots, days):
-        """Move lots' expiration dates `days` earlier in the database, as the passing of time would."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day'"
-            " WHERE id = ANY(%s)",
-            [days, lots.ids],
-        )
-        lots.invalidate_recordset(["expiration_date"])
-
     def test_new_lot_gets_days_state_and_level(self):
         lot = self._create_lot(self.syringe, 20)
         self.assertEqual(lot.days_to_expiry, 20)
@@ -42,7 +32,7 @@ class TestLotExpiry(MedicalExpiryCase):
     def test_daily_job_relevels_and_blocks_newly_expired_lots(self):
         soon = self._create_lot(self.syringe, 1, quantity=5)
         later = self._create_lot(self.syringe, 100)
-        self._age(soon | later, 10)
+        self._age_lots(soon | later, 10)
         self.assertEqual(soon.expiry_state, "near_expiry", "the stored level waits for the job")
         self.env["stock.lot"]._cron_refresh_expiry()
         self.assertEqual(soon.expiry_state, "expired")
@@ -67,7 +57,7 @@ class TestLotExpiry(MedicalExpiryCase):
         lots = self.env["stock.lot"]
         for index in range(3):
             lots |= self._create_lot(self.syringe, 50 + index, name=f"few-{index}")
-        self._age(lots, 5)
+        self._age_lots(lots, 5)
         Lot = self.env["stock.lot"]
         Lot._cron_refresh_expiry()
         self.env.flush_all()
@@ -77,7 +67,7 @@ class TestLotExpiry(MedicalExpiryCase):
         many = self.env["stock.lot"]
         for index in range(30):
             many |= self._create_lot(self.strips, 50 + index, name=f"many-{index}")
-        self._age(lots | many, 5)
+        self._age_lots(lots | many, 5)
         self.env.invalidate_all()
         with self.assertQueryCount(__system__=6):
             changed = Lot._refresh_expiry_levels()
