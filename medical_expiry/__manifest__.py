@@ -30,6 +30,7 @@
         "views/product_template_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/medical_expiry_dashboard_views.xml",
         "views/medical_expiry_menus.xml",
     ],
     "demo": [

@@ -1,4 +1,5 @@
 from . import mail_activity
+from . import medical_expiry_dashboard
 from . import medical_expiry_rule
 from . import product_template
 from . import res_company

@@ -247,9 +247,9 @@ class StockLot(models.Model):
                 and (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id) not in wanted
             )
         )
+        stale.expiry_auto_closed = True
         for activity in stale:
-            lot = self.browse(activity.res_id)
-            activity.action_feedback(feedback=lot._expiry_alert_closing_note())
+            activity.action_feedback(feedback=self.browse(activity.res_id)._expiry_alert_closing_note())
 
     def _expiry_alert_summary(self):
         if self.expiry_state == "expired":

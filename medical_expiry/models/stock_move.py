@@ -30,3 +30,8 @@ class StockMove(models.Model):
         return super(StockMove, move)._get_available_quantity(
             location_id, lot_id, package_id, owner_id, strict, allow_negative
         )
+
+    def _action_done(self, cancel_backorder=False):
+        moves = super()._action_done(cancel_backorder=cancel_backorder)
+        moves.move_line_ids._mark_expiry_outbound()
+        return moves

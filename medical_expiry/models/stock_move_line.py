@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -9,6 +11,22 @@ class StockMoveLine(models.Model):
         string="Near-Expiry Warning",
         compute="_compute_expiry_warning",
         help="The lot is in a near-expiry level whose outbound policy is Warn.",
+    )
+
+    fefo_deviation = fields.Boolean(
+        string="FEFO Deviation",
+        readonly=True,
+        copy=False,
+        help="Shipped to a customer while an earlier-expiring, unblocked, available lot of the same "
+        "product stood in the same warehouse. Set when the line is done.",
+    )
+    expiry_outbound_reason = fields.Selection(
+        [("scrap", "Scrap"), ("supplier_return", "Return to Supplier"), ("clearance", "Clearance Sale")],
+        string="Expiry-Driven Outbound",
+        readonly=True,
+        copy=False,
+        help="Why this outbound line was caused by expiry, judged when the line is done: a scrapped, "
+        "returned or clearance-sold lot that was expired, blocked or in a near-expiry level.",
     )
 
     @api.depends("lot_id.expiry_rule_id.outbound_policy", "location_id", "location_dest_id")
@@ -90,3 +108,49 @@ class StockMoveLine(models.Model):
         # Every way of doing a move ends here (pickings, imports, code): the guards hold on all of them.
         self._check_expiry_guards()
         return super()._action_done()
+
+    def _mark_expiry_outbound(self):
+        """Record, as lines are done, the facts the KPIs need and history cannot give back later."""
+        lines = self.filtered("lot_id")
+        if not lines:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT line.id,
+                   destination.usage = 'customer' AND EXISTS (
+                       SELECT 1
+                         FROM stock_quant quant
+                         JOIN stock_lot other ON other.id = quant.lot_id
+                         JOIN stock_location location ON location.id = quant.location_id
+                        WHERE quant.product_id = line.product_id
+                          AND location.warehouse_id = source.warehouse_id
+                          AND location.usage = 'internal' AND location.is_quarantine IS NOT TRUE
+                          AND quant.quantity - quant.reserved_quantity > 0
+                          AND other.id != lot.id AND other.is_blocked IS NOT TRUE
+                          AND other.expiration_date > %(now)s
+                          AND other.expiration_date < lot.expiration_date
+                   ) AS fefo_deviation,
+                   CASE WHEN lot.is_blocked IS NOT TRUE AND lot.expiry_rule_id IS NULL
+                             AND lot.expiry_state IS DISTINCT FROM 'expired' THEN NULL
+                        WHEN move.scrapped THEN 'scrap'
+                        WHEN destination.usage = 'supplier' THEN 'supplier_return'
+                        WHEN destination.usage = 'customer' AND rule.suggested_action = 'clearance'
+                        THEN 'clearance'
+                   END AS reason
+              FROM stock_move_line line
+              JOIN stock_move move ON move.id = line.move_id
+              JOIN stock_lot lot ON lot.id = line.lot_id
+              JOIN stock_location source ON source.id = line.location_id
+              JOIN stock_location destination ON destination.id = line.location_dest_id
+         LEFT JOIN medical_expiry_rule rule ON rule.id = lot.expiry_rule_id
+             WHERE line.id = ANY(%(ids)s) AND source.usage IN ('internal', 'transit')
+            """,
+            {"ids": lines.ids, "now": fields.Datetime.now()},
+        )
+        marks = defaultdict(list)
+        for line_id, deviation, reason in self.env.cr.fetchall():
+            if deviation or reason:
+                marks[deviation, reason].append(line_id)
+        for (deviation, reason), line_ids in marks.items():
+            self.browse(line_ids).write({"fefo_deviation": deviation, "expiry_outbound_reason": reason})

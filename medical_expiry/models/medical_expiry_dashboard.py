@@ -1,0 +1,236 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+
+
+# A transient report record (period in, KPIs out), not a wizard: it computes, it collects no input for
+# another model, so it lives with the models.
+class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-models
+    """The managers' expiry KPIs over a period, each with a drill-down to the records behind it."""
+
+    _name = "medical.expiry.dashboard"
+    _description = "Expiry KPI Dashboard"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date_from = fields.Date(
+        string="From",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) - relativedelta(months=3),
+    )
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+    near_expiry_qty_rate = fields.Float(
+        string="Near-Expiry Rate (Quantity)",
+        compute="_compute_stock_kpis",
+        help="Share of the quantity on hand (internal and in transit) in a lot that is in an expiry level.",
+    )
+    near_expiry_value_rate = fields.Float(
+        string="Near-Expiry Rate (Value)", compute="_compute_stock_kpis", help="The same share, in value."
+    )
+    expired_loss_value = fields.Monetary(
+        string="Expired Loss",
+        compute="_compute_outbound_kpis",
+        help="Value of the stock scrapped in the period because it had expired or was in an expiry level.",
+    )
+    fefo_deviation_rate = fields.Float(
+        string="FEFO Deviation Ratio",
+        compute="_compute_outbound_kpis",
+        help="Share of the lines shipped to customers in the period that left an earlier-expiring, "
+        "unblocked, available lot of the same product in the warehouse.",
+    )
+    expiry_outbound_share = fields.Float(
+        string="Expiry-Driven Outbound Share",
+        compute="_compute_outbound_kpis",
+        help="Share of the outbound quantity (customers, suppliers, scrap) in the period that was scrapped, "
+        "returned to suppliers or sold on clearance because of expiry.",
+    )
+    inventory_variance_value = fields.Monetary(
+        string="Inventory Count Variance",
+        compute="_compute_outbound_kpis",
+        help="Value of the inventory adjustments of the period, gains and losses both counted.",
+    )
+    alert_reach_rate = fields.Float(
+        compute="_compute_alert_reach_rate",
+        help="Share of the expiry alerts raised in the period that a person handled within the "
+        "escalation delay.",
+    )
+
+    @api.depends("company_id")
+    def _compute_stock_kpis(self):
+        for dashboard in self:
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT SUM(quant.quantity),
+                       SUM(quant.quantity) FILTER (WHERE lot.expiry_rule_id IS NOT NULL),
+                       SUM(quant.quantity * cost.unit),
+                       SUM(quant.quantity * cost.unit) FILTER (WHERE lot.expiry_rule_id IS NOT NULL)
+                  FROM stock_quant quant
+                  JOIN stock_location location ON location.id = quant.location_id
+                  JOIN product_product product ON product.id = quant.product_id
+                  -- standard_price is company-dependent: a jsonb of costs by company id
+                  CROSS JOIN LATERAL (
+                       SELECT COALESCE((product.standard_price ->> %(company)s::text)::numeric, 0) AS unit
+                  ) cost
+             LEFT JOIN stock_lot lot ON lot.id = quant.lot_id
+                 WHERE quant.company_id = %(company)s AND quant.quantity > 0
+                   AND location.usage IN ('internal', 'transit')
+                """,
+                {"company": dashboard.company_id.id},
+            )
+            quantity, near_quantity, value, near_value = self.env.cr.fetchone()
+            dashboard.near_expiry_qty_rate = _ratio(near_quantity, quantity)
+            dashboard.near_expiry_value_rate = _ratio(near_value, value)
+
+    @api.depends("company_id", "date_from", "date_to")
+    def _compute_outbound_kpis(self):
+        for dashboard in self:
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT SUM(line.quantity_product_uom * cost.unit)
+                           FILTER (WHERE line.expiry_outbound_reason = 'scrap'),
+                       COUNT(*) FILTER (WHERE destination.usage = 'customer' AND line.lot_id IS NOT NULL),
+                       COUNT(*) FILTER (WHERE line.fefo_deviation),
+                       SUM(line.quantity_product_uom) FILTER (WHERE move.is_inventory IS NOT TRUE),
+                       SUM(line.quantity_product_uom) FILTER (WHERE line.expiry_outbound_reason IS NOT NULL),
+                       SUM(ABS(line.quantity_product_uom * cost.unit)) FILTER (WHERE move.is_inventory)
+                  FROM stock_move_line line
+                  JOIN stock_move move ON move.id = line.move_id
+                  JOIN stock_location source ON source.id = line.location_id
+                  JOIN stock_location destination ON destination.id = line.location_dest_id
+                  JOIN product_product product ON product.id = line.product_id
+                  CROSS JOIN LATERAL (
+                       SELECT COALESCE((product.standard_price ->> %(company)s::text)::numeric, 0) AS unit
+                  ) cost
+                 WHERE line.state = 'done' AND line.company_id = %(company)s
+                   AND line.date >= %(date_from)s AND line.date < %(date_to)s
+                   AND (
+                        (source.usage IN ('internal', 'transit')
+                         AND destination.usage IN ('customer', 'supplier', 'inventory'))
+                        OR move.is_inventory
+                   )
+                """,
+                dashboard._period_params(),
+            )
+            loss, shipped, deviations, outbound, expiry_outbound, variance = self.env.cr.fetchone()
+            dashboard.expired_loss_value = loss or 0.0
+            dashboard.fefo_deviation_rate = _ratio(deviations, shipped)
+            dashboard.expiry_outbound_share = _ratio(expiry_outbound, outbound)
+            dashboard.inventory_variance_value = variance or 0.0
+
+    @api.depends("company_id", "date_from", "date_to")
+    def _compute_alert_reach_rate(self):
+        for dashboard in self:
+            alerts = dashboard._alerts_of_period()
+            reached = alerts.filtered(dashboard._alert_reached)
+            dashboard.alert_reach_rate = _ratio(len(reached), len(alerts))
+
+    def _alert_reached(self, alert):
+        """Handled by a person (not closed by the job) within the escalation delay."""
+        delay = relativedelta(days=self.company_id.expiry_alert_escalation_days)
+        return (
+            not alert.active
+            and not alert.expiry_auto_closed
+            and alert.date_done
+            and alert.date_done <= alert.create_date.date() + delay
+        )
+
+    def _period_params(self):
+        return {
+            "company": self.company_id.id,
+            "date_from": self.date_from,
+            "date_to": self.date_to + relativedelta(days=1),
+        }
+
+    def _period_domain(self):
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("date", ">=", self.date_from),
+            ("date", "<", self.date_to + relativedelta(days=1)),
+            ("state", "=", "done"),
+        ]
+
+    def _alerts_of_period(self):
+        alert_types = self.env["stock.lot"]._expiry_alert_types().values()
+        return (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("res_model", "=", "stock.lot"),
+                    ("activity_type_id", "in", [alert_type.id for alert_type in alert_types]),
+                    ("create_date", ">=", self.date_from),
+                    ("create_date", "<", self.date_to + relativedelta(days=1)),
+                ]
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Drill-downs
+    # ------------------------------------------------------------------
+    def _open(self, name, model, domain, views="list", context=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": views,
+            "domain": domain,
+            "context": context or {},
+        }
+
+    def action_open_near_expiry(self):
+        return self._open(
+            self.env._("Stock in an Expiry Level"),
+            "stock.quant",
+            [
+                ("company_id", "=", self.company_id.id),
+                ("quantity", ">", 0),
+                ("location_id.usage", "in", ("internal", "transit")),
+                ("lot_id.expiry_rule_id", "!=", False),
+            ],
+        )
+
+    def action_open_expired_loss(self):
+        return self._open(
+            self.env._("Expired Stock Scrapped"),
+            "stock.move.line",
+            self._period_domain() + [("expiry_outbound_reason", "=", "scrap")],
+            "graph,list",
+            {"graph_groupbys": ["date:month"]},
+        )
+
+    def action_open_fefo_deviations(self):
+        return self._open(
+            self.env._("FEFO Deviations"),
+            "stock.move.line",
+            self._period_domain() + [("fefo_deviation", "=", True)],
+        )
+
+    def action_open_expiry_outbound(self):
+        return self._open(
+            self.env._("Expiry-Driven Outbound"),
+            "stock.move.line",
+            self._period_domain() + [("expiry_outbound_reason", "!=", False)],
+            "list,graph",
+            {"group_by": ["expiry_outbound_reason"]},
+        )
+
+    def action_open_inventory_variance(self):
+        return self._open(
+            self.env._("Inventory Adjustments"),
+            "stock.move.line",
+            self._period_domain() + [("move_id.is_inventory", "=", True)],
+        )
+
+    def action_open_alerts(self):
+        return self._open(
+            self.env._("Expiry Alerts"),
+            "mail.activity",
+            [("id", "in", self._alerts_of_period().ids)],
+            context={"active_test": False},
+        )
+
+
+def _ratio(part, whole):
+    return float(part or 0) / float(whole) if whole else 0.0
