@@ -12,7 +12,10 @@ class StockQuant(models.Model):
         domain = super()._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id, strict)
         refused = self.env.context.get("expiry_refused_lots")
         if refused:
-            domain = expression.AND([domain, [("lot_id", "not any", refused)]])
+            # Scoped to the product, so the refused-lot subquery uses the lot's product index instead of
+            # scanning every lot on each of the many lookups a reservation makes.
+            refused_of_product = expression.AND([[("product_id", "=", product_id.id)], refused])
+            domain = expression.AND([domain, [("lot_id", "not any", refused_of_product)]])
         return domain
 
     @api.model
