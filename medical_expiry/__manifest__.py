@@ -18,6 +18,7 @@
     "data": [
         "security/medical_expiry_security.xml",
         "security/ir.model.access.csv",
+        "security/medical_expiry_workbench_security.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "data/medical_expiry_rule_data.xml",
@@ -32,6 +33,7 @@
         "views/res_config_settings_views.xml",
         "views/medical_expiry_dashboard_views.xml",
         "views/medical_expiry_menus.xml",
+        "report/medical_expiry_workbench_views.xml",
     ],
     "demo": [
         "demo/medical_expiry_demo.xml",

@@ -4,3 +4,4 @@ from . import test_kpi_dashboard
 from . import test_lot_expiry
 from . import test_outbound_guard
 from . import test_receipt_guard
+from . import test_workbench
