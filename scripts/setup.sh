@@ -14,7 +14,8 @@ if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
 fi
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+# From /, which the postgres user can always enter (a private work tree it cannot).
+as_postgres() { (cd / && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
 
 apt_packages=(postgresql wkhtmltopdf fonts-noto-cjk chromium libpq-dev python3-venv)
 missing=()

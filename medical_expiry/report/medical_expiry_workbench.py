@@ -229,7 +229,9 @@ class MedicalExpiryWorkbench(models.Model):
                    lot.days_to_expiry, lot.expiry_rule_id,
                    COALESCE(lot.expiry_state, 'no_expiry') AS expiry_state,
                    CASE WHEN lot.expiry_state = 'expired' THEN 'expired'
-                        WHEN lot.days_to_expiry IS NULL THEN 'no_expiry'
+                        -- by state: the ORM stores 0 days, not NULL, for a lot without expiry
+                        WHEN COALESCE(lot.expiry_state, 'no_expiry') = 'no_expiry'
+                             OR lot.days_to_expiry IS NULL THEN 'no_expiry'
                         WHEN lot.days_to_expiry <= 30 THEN 'days_30'
                         WHEN lot.days_to_expiry <= 90 THEN 'days_90'
                         WHEN lot.days_to_expiry <= 180 THEN 'days_180'

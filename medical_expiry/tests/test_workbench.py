@@ -108,6 +108,11 @@ class TestWorkbench(MedicalExpiryCase):
         self.assertEqual((row.expiry_bucket, row.expiry_state, row.value), ("no_expiry", "no_expiry", 20))
         self.assertFalse(row.lot_id)
 
+    def test_lot_without_expiration_date_is_in_the_no_expiry_bucket(self):
+        lot = self._create_lot(self.syringe, None, quantity=5)
+        self.assertEqual(lot.days_to_expiry, 0, "the ORM stores no expiry as 0 days")
+        self.assertEqual(self._row(lot).expiry_bucket, "no_expiry")
+
     def test_rows_of_other_companies_are_hidden(self):
         other_company = self.env["res.company"].create({"name": "Other Company"})
         other_stock = self.env["stock.warehouse"].search([("company_id", "=", other_company.id)]).lot_stock_id
