@@ -1,4 +1,6 @@
 from . import mail_activity
+from . import medical_audit_log
+from . import medical_signature
 from . import medical_expiry_dashboard
 from . import medical_expiry_rule
 from . import product_template
@@ -11,3 +13,4 @@ from . import stock_move
 from . import stock_move_line
 from . import stock_picking
 from . import stock_quant
+from . import stock_scrap

@@ -2,8 +2,12 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .medical_signature import SIGNATURE_MEANINGS
+
 # The fields that decide which level a lot is in: changing one of them re-levels every lot.
 LEVEL_FIELDS = {"days_before_expiry", "company_id", "categ_id", "product_id", "active"}
+# What the rule form sends along with a change so it can be signed; never stored.
+SIGNATURE_INPUTS = ("signature_password", "signature_meaning", "signature_meaning_text", "change_reason")
 
 
 class MedicalExpiryRule(models.Model):
@@ -72,6 +76,23 @@ class MedicalExpiryRule(models.Model):
         tracking=True,
     )
     color = fields.Integer()
+    signature_password = fields.Char(
+        string="Your Password",
+        compute="_compute_signature_inputs",
+        readonly=False,
+        help="Changes to the rule library are signed: enter your login password again.",
+    )
+    signature_meaning = fields.Selection(
+        SIGNATURE_MEANINGS, string="Meaning", compute="_compute_signature_inputs", readonly=False
+    )
+    signature_meaning_text = fields.Char(
+        string="Meaning Details", compute="_compute_signature_inputs", readonly=False
+    )
+    change_reason = fields.Char(string="Reason for Change", compute="_compute_signature_inputs", readonly=False)
+
+    def _compute_signature_inputs(self):
+        for rule in self:
+            rule.update(dict.fromkeys(SIGNATURE_INPUTS, False))
 
     @api.depends("categ_id", "product_id")
     def _compute_scope(self):
@@ -106,20 +127,72 @@ class MedicalExpiryRule(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        inputs = [self._pop_signature_inputs(vals) for vals in vals_list]
         rules = super().create(vals_list)
+        signature = rules._sign_change(inputs[0])
+        self.env["medical.audit.log"]._log(
+            rules, "rule_create", new_values=rules._audited_values(), reason=inputs[0].get("change_reason"),
+            signature=signature,
+        )
         self.env["stock.lot"]._refresh_expiry_levels()
         return rules
 
     def write(self, vals):
+        inputs = self._pop_signature_inputs(vals)
+        audited = set(vals) - set(self.env["mail.thread"]._fields)
+        if not audited:
+            return super().write(vals)
+        signature = self._sign_change(inputs)
+        old = self._audited_values(audited)
         res = super().write(vals)
+        self.env["medical.audit.log"]._log(
+            self, "rule_change", old_values=old, new_values=self._audited_values(audited),
+            reason=inputs.get("change_reason"), signature=signature,
+        )
         if LEVEL_FIELDS.intersection(vals):
             self.env["stock.lot"]._refresh_expiry_levels()
         return res
 
     def unlink(self):
+        signature = self.env["medical.signature"]._check_signed(self, "rule_change")
+        self.env["medical.audit.log"]._log(
+            self, "rule_delete", old_values=self._audited_values(),
+            reason=self.env.context.get("medical_audit_reason"), signature=signature,
+        )
         res = super().unlink()
         self.env["stock.lot"]._refresh_expiry_levels()
         return res
+
+    # ------------------------------------------------------------------
+    # Signed changes
+    # ------------------------------------------------------------------
+    def action_view_audit_log(self):
+        return self.env["medical.audit.log"]._action_view_for(self)
+
+    @api.model
+    def _pop_signature_inputs(self, vals):
+        return {key: vals.pop(key) for key in SIGNATURE_INPUTS if key in vals}
+
+    def _sign_change(self, inputs):
+        """Changes made by a person are signed with the inputs of the rule form; system changes are not."""
+        if self.env.su or not self:
+            return self.env["medical.signature"]
+        return self.env["medical.signature"]._sign(
+            self,
+            "rule_change",
+            inputs.get("signature_password"),
+            inputs.get("signature_meaning"),
+            inputs.get("signature_meaning_text"),
+            inputs.get("change_reason"),
+        )
+
+    def _audited_values(self, field_names=None):
+        """{rule id: {field: value}} of the business fields, as read() gives them."""
+        names = sorted(field_names or set(self._fields) - set(self.env["mail.thread"]._fields) - {
+            "id", "display_name", "create_uid", "create_date", "write_uid", "write_date", *SIGNATURE_INPUTS
+        })
+        stored = [name for name in names if self._fields[name].store]
+        return {values.pop("id"): values for values in self.read(stored)}
 
     @api.model
     def _lot_levels_sql(self, lots):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -24,6 +24,7 @@ ALERT_BATCH_SIZE = 2000
 class StockLot(models.Model):
     _inherit = "stock.lot"
 
+    expiration_date = fields.Datetime(tracking=True)
     days_to_expiry = fields.Integer(
         string="Days to Expiry",
         compute="_compute_expiry_level",
@@ -77,6 +78,52 @@ class StockLot(models.Model):
             lot.days_to_expiry = days
             lot.expiry_state = state
             lot.expiry_rule_id = rules.browse(rule_id)
+
+    # ------------------------------------------------------------------
+    # Expiration date changes: signed in the application, logged whoever makes them
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        if "expiration_date" not in vals:
+            return super().write(vals)
+        new_date = fields.Datetime.to_datetime(vals["expiration_date"])
+        changed = self.filtered(lambda lot: lot.expiration_date != new_date)
+        signature = changed._expiry_change_signature()
+        old = {lot.id: {"expiration_date": lot.expiration_date} for lot in changed}
+        res = super().write(vals)
+        reason = self.env.context.get("medical_audit_reason") or (
+            self.env._("import") if self.env.context.get("import_file") else self.env._("direct write")
+        )
+        self.env["medical.audit.log"]._log(
+            changed,
+            "expiry_date_change",
+            old_values=old,
+            new_values={lot.id: {"expiration_date": lot.expiration_date} for lot in changed},
+            reason=reason,
+            signature=signature,
+        )
+        return res
+
+    def _expiry_change_signature(self):
+        """Imports and system code change dates unsigned (still logged); a person must sign."""
+        if not self or self.env.context.get("import_file"):
+            return self.env["medical.signature"]
+        return self.env["medical.signature"]._check_signed(self, "expiry_date_change")
+
+    def action_change_expiration_date(self):
+        return self.env["medical.signature"]._action_request_signature(
+            self, "expiry_date_change", wizard="medical.lot.expiry.wizard"
+        )
+
+    def _change_expiration_date(self, expiration_date):
+        if not expiration_date:
+            raise UserError(self.env._("Enter the new expiration date."))
+        self.write({"expiration_date": expiration_date})
+
+    def _run_signed_action(self, signed_action):
+        return {"lot_unblock": self._unblock}[signed_action]()
+
+    def action_view_audit_log(self):
+        return self.env["medical.audit.log"]._action_view_for(self)
 
     # ------------------------------------------------------------------
     # Daily job
@@ -341,6 +388,9 @@ class StockLot(models.Model):
         )
         if note:
             self._message_log_batch(bodies=dict.fromkeys(self.ids, note))
+        self.env["medical.audit.log"]._log(
+            self, "lot_block", new_values=dict.fromkeys(self.ids, {"block_reason": reason}), reason=note
+        )
 
     def action_block(self):
         self._check_expiry_manager()
@@ -355,6 +405,13 @@ class StockLot(models.Model):
 
     def action_unblock(self):
         self._check_expiry_manager()
+        return self.env["medical.signature"]._action_request_signature(self, "lot_unblock")
+
+    def _unblock(self):
+        """Release blocked lots; a person signs it (21 CFR Part 11), and the release is logged."""
+        self._check_expiry_manager()
+        signature = self.env["medical.signature"]._check_signed(self, "lot_unblock")
+        old = {lot.id: {"block_reason": lot.block_reason} for lot in self}
         self.write(
             {
                 "is_blocked": False,
@@ -364,6 +421,13 @@ class StockLot(models.Model):
                 "blocked_date": False,
                 "unblocked_date": fields.Datetime.now(),
             }
+        )
+        self.env["medical.audit.log"]._log(
+            self,
+            "lot_unblock",
+            old_values=old,
+            reason=self.env.context.get("medical_audit_reason"),
+            signature=signature,
         )
 
     # ------------------------------------------------------------------

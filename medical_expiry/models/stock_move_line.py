@@ -107,7 +107,69 @@ class StockMoveLine(models.Model):
     def _action_done(self):
         # Every way of doing a move ends here (pickings, imports, code): the guards hold on all of them.
         self._check_expiry_guards()
-        return super()._action_done()
+        releases = self._quarantine_releases()
+        signature = releases._check_quarantine_release_signed()
+        release_values = releases._audit_movements()
+        res = super()._action_done()
+        self.env["medical.audit.log"]._log(
+            releases.lot_id,
+            "quarantine_release",
+            new_values=release_values,
+            reason=self.env.context.get("medical_audit_reason"),
+            signature=signature,
+        )
+        return res
+
+    # ------------------------------------------------------------------
+    # Quarantine release and guard overrides
+    # ------------------------------------------------------------------
+    def _quarantine_releases(self):
+        """Lines taking stock out of quarantine towards sellable stock, another warehouse or a customer."""
+        return self.filtered(
+            lambda ml: (
+                ml.quantity > 0
+                and ml.location_id.is_quarantine
+                and not ml.location_dest_id.is_quarantine
+                and ml.location_dest_id.usage in ("internal", "transit", "customer")
+            )
+        )
+
+    def _check_quarantine_release_signed(self):
+        """Releases are signed on their transfers; a release outside a transfer cannot be signed."""
+        if not self:
+            return self.env["medical.signature"]
+        pickings = self.picking_id if all(self.mapped("picking_id")) else self
+        return self.env["medical.signature"]._check_signed(pickings, "quarantine_release")
+
+    def _audit_movements(self):
+        """{lot id: what moved}, for the audit rows of these lines."""
+        values = {}
+        for line in self.filtered("lot_id"):
+            values.setdefault(line.lot_id.id, {"moves": []})["moves"].append(
+                {
+                    "transfer": line.picking_id.name or line.reference,
+                    "quantity": line.quantity,
+                    "from": line.location_id.display_name,
+                    "to": line.location_dest_id.display_name,
+                }
+            )
+        return values
+
+    def _expiry_guard_overrides(self):
+        """{lot: why}: the warnings a user went past by validating these lines."""
+        overrides = {}
+        for line in self._short_shelf_life_receipts():
+            overrides[line.lot_id] = line._short_shelf_life_message()
+        for line in self.filtered(lambda ml: ml.lot_id and ml._is_outbound_route()):
+            if line.lot_id.product_expiry_alert:
+                overrides[line.lot_id] = self.env._("Expired lot %s shipped after confirmation.", line.lot_id.name)
+            elif line.expiry_warning:
+                overrides[line.lot_id] = self.env._(
+                    "Lot %(lot)s shipped in level “%(level)s”, which warns.",
+                    lot=line.lot_id.name,
+                    level=line.lot_id.expiry_rule_id.name,
+                )
+        return overrides
 
     def _mark_expiry_outbound(self):
         """Record, as lines are done, the facts the KPIs need and history cannot give back later."""

@@ -18,13 +18,31 @@ class StockPicking(models.Model):
             picking.expiry_warning = any(picking.move_line_ids.mapped("expiry_warning"))
 
     def _pre_action_done_hook(self):
-        # A hard refusal comes before any wizard (backorder, product_expiry's expired-lot confirmation).
+        # A hard refusal comes before any wizard (backorder, product_expiry's expired-lot confirmation);
+        # the signature for a release from quarantine comes after them, right before the transfer is done.
         self.move_line_ids._check_expiry_guards()
-        return super()._pre_action_done_hook()
+        res = super()._pre_action_done_hook()
+        if res is not True:
+            return res
+        releasing = self.move_line_ids._quarantine_releases().picking_id
+        Signature = self.env["medical.signature"]
+        if releasing and not self.env.su and not Signature._signature_in_context(releasing, "quarantine_release"):
+            return Signature._action_request_signature(releasing, "quarantine_release", **self.env.context)
+        return res
+
+    def _run_signed_action(self, signed_action):
+        return {"quarantine_release": self.button_validate}[signed_action]()
 
     def _action_done(self):
         short_lines = self.move_line_ids._short_shelf_life_receipts()
         res = super()._action_done()
+        # Lots received are only created by the move; the facts are read once everything is done.
+        lines = self.move_line_ids.filtered(lambda ml: ml.quantity > 0)
+        movements = lines._audit_movements()
+        for lot, reason in lines._expiry_guard_overrides().items():
+            self.env["medical.audit.log"]._log(
+                lot, "guard_override", new_values={lot.id: movements.get(lot.id)}, reason=reason
+            )
         for picking in short_lines.picking_id:
             messages = [
                 line._short_shelf_life_message() for line in short_lines if line.picking_id == picking

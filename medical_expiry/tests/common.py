@@ -3,6 +3,9 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.tests import TransactionCase
 
+# The login password of the test users, re-entered when they sign.
+PASSWORD = "Expiry-Test-2026"
+
 
 class MedicalExpiryCase(TransactionCase):
     """Products, warehouses, partners and a clean rule library, built once per test class."""
@@ -50,6 +53,7 @@ class MedicalExpiryCase(TransactionCase):
             {
                 "name": "Expiry Manager",
                 "login": "expiry_manager",
+                "password": PASSWORD,
                 "groups_id": [
                     Command.set(
                         [
@@ -64,7 +68,24 @@ class MedicalExpiryCase(TransactionCase):
             {
                 "name": "Stock User",
                 "login": "expiry_stock_user",
+                "password": PASSWORD,
                 "groups_id": [Command.set([cls.env.ref("stock.group_stock_user").id])],
+            }
+        )
+
+        cls.compliance_officer = cls.env["res.users"].create(
+            {
+                "name": "Compliance Officer",
+                "login": "expiry_compliance",
+                "password": PASSWORD,
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("medical_expiry.group_expiry_compliance").id,
+                            cls.env.ref("stock.group_stock_user").id,
+                        ]
+                    )
+                ],
             }
         )
 
@@ -113,6 +134,19 @@ class MedicalExpiryCase(TransactionCase):
             [days, lots.ids],
         )
         lots.invalidate_recordset(["expiration_date"])
+
+    def _signed(self, user, records, signed_action, reason="Checked"):
+        """``records`` as ``user`` sees them, carrying a signature of ``signed_action`` just made by ``user``."""
+        records = records.with_user(user)
+        signature = self.env["medical.signature"].with_user(user)._sign(
+            records, signed_action, PASSWORD, "approval", reason=reason
+        )
+        return records.with_context(medical_signature_id=signature.id, medical_audit_reason=reason)
+
+    def _audit_rows(self, records, action):
+        return self.env["medical.audit.log"].search(
+            [("model", "=", records._name), ("res_id", "in", records.ids), ("action", "=", action)]
+        )
 
     def _flush_tracking(self):
         """Chatter tracking is written when the transaction commits: run that step now."""

@@ -48,7 +48,7 @@ class TestLotExpiry(MedicalExpiryCase):
         lot = self._create_lot(self.syringe, -2)
         self.env["stock.lot"]._cron_refresh_expiry()
         self.assertTrue(lot.is_blocked)
-        lot.with_user(self.manager).action_unblock()
+        self._signed(self.manager, lot, "lot_unblock")._unblock()
         self.env["stock.lot"]._cron_refresh_expiry()
         self.assertFalse(lot.is_blocked, "a manager's release after expiry stands")
 
@@ -91,7 +91,7 @@ class TestLotExpiry(MedicalExpiryCase):
         self.assertIn("Damaged packaging", "".join(lot.message_ids.mapped("body")))
         tracked = lot.message_ids.tracking_value_ids.field_id.mapped("name")
         self.assertIn("is_blocked", tracked)
-        lot.with_user(self.manager).action_unblock()
+        self._signed(self.manager, lot, "lot_unblock")._unblock()
         self.assertFalse(lot.is_blocked)
         self.assertFalse(lot.block_reason)
         self.assertLessEqual(lot.unblocked_date, fields.Datetime.now() + timedelta(seconds=1))

@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class MedicalLotExpiryWizard(models.TransientModel):
+    """Change the expiration date of lots: a new date, a reason and the changer's signature."""
+
+    _name = "medical.lot.expiry.wizard"
+    _inherit = "medical.signature.wizard"
+    _description = "Change Expiration Date"
+
+    new_expiration_date = fields.Datetime(string="New Expiration Date", required=True)
+
+    def _run_signed_action(self, records):
+        records._change_expiration_date(self.new_expiration_date)
+        return {"type": "ir.actions.act_window_close"}
