@@ -1,1 +1,2 @@
 from . import medical_expiry_workbench
+from . import medical_xlsx_export

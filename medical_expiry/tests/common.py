@@ -1,4 +1,8 @@
+import io
 from datetime import timedelta
+
+import openpyxl
+from PyPDF2 import PdfReader
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase
@@ -147,6 +151,24 @@ class MedicalExpiryCase(TransactionCase):
         return self.env["medical.audit.log"].search(
             [("model", "=", records._name), ("res_id", "in", records.ids), ("action", "=", action)]
         )
+
+    def _render_pdf(self, report_ref, records):
+        """(PDF bytes, extracted text) of a QWeb report, really rendered by wkhtmltopdf."""
+        pdf, _type = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report_ref, records.ids)
+        )
+        self.assertTrue(pdf.startswith(b"%PDF"), "wkhtmltopdf rendered a PDF")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        return pdf, text
+
+    def _read_xlsx(self, action):
+        """The rows of the XLSX file an export action downloads."""
+        attachment_id = int(action["url"].split("/web/content/")[1].split("?")[0])
+        data = self.env["ir.attachment"].browse(attachment_id).raw
+        sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
 
     def _flush_tracking(self):
         """Chatter tracking is written when the transaction commits: run that step now."""
