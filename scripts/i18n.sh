@@ -5,7 +5,9 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DB=${DB:-medical_expiry_i18n}
 command -v msgmerge >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
-odoo -d "$DB" -i medical_expiry -u medical_expiry --load-language=zh_CN --stop-after-init --log-level=warn --no-http
+# A fresh database each time: an updated one can keep stale terms of translated HTML fields.
+dropdb --if-exists "$DB"
+odoo -d "$DB" -i medical_expiry --load-language=zh_CN --stop-after-init --log-level=warn --no-http
 i18n="$REPO/medical_expiry/i18n"
 odoo -d "$DB" --i18n-export="$i18n/medical_expiry.pot" --modules=medical_expiry --stop-after-init --log-level=warn --no-http
 msgmerge --quiet --update --no-fuzzy-matching --backup=none --width=79 "$i18n/zh_CN.po" "$i18n/medical_expiry.pot"

@@ -2,9 +2,10 @@ import hashlib
 import json
 
 from odoo import api, fields, models
-from odoo.addons.base.models.ir_sequence import _update_nogap
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from odoo.addons.base.models.ir_sequence import _update_nogap
 
 AUDIT_ACTIONS = [
     ("expiry_date_change", "Expiration Date Change"),
@@ -56,7 +57,7 @@ class MedicalAuditLog(models.Model):
 
     sequence = fields.Integer(required=True, readonly=True, index=True)
     timestamp = fields.Datetime(required=True, readonly=True, index=True)
-    user_id = fields.Many2one("res.users", string="User", required=True, readonly=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", required=True, readonly=True, ondelete="restrict")
     model = fields.Char(required=True, readonly=True, index=True)
     res_id = fields.Integer(string="Record ID", readonly=True, index=True)
     record_name = fields.Char(string="Record", readonly=True)
@@ -67,7 +68,9 @@ class MedicalAuditLog(models.Model):
     old_values = fields.Text(readonly=True, help="JSON of the values before the change.")
     new_values = fields.Text(readonly=True, help="JSON of the values after the change.")
     reason = fields.Text(readonly=True)
-    signature_id = fields.Many2one("medical.signature", readonly=True, ondelete="restrict", index="btree_not_null")
+    signature_id = fields.Many2one(
+        "medical.signature", readonly=True, ondelete="restrict", index="btree_not_null"
+    )
     prev_hash = fields.Char(string="Previous Hash", required=True, readonly=True)
     hash = fields.Char(required=True, readonly=True)
 
@@ -99,7 +102,8 @@ class MedicalAuditLog(models.Model):
             self.env.cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", trigger, SQL.identifier(table)))
             self.env.cr.execute(
                 SQL(
-                    "CREATE TRIGGER %s BEFORE %s ON %s FOR EACH %s EXECUTE FUNCTION medical_expiry_refuse_change()",
+                    "CREATE TRIGGER %s BEFORE %s ON %s FOR EACH %s"
+                    " EXECUTE FUNCTION medical_expiry_refuse_change()",
                     trigger,
                     SQL(event),
                     SQL.identifier(table),
@@ -121,21 +125,25 @@ class MedicalAuditLog(models.Model):
     def _compute_display_name(self):
         actions = dict(self._fields["action"]._description_selection(self.env))
         for row in self:
-            row.display_name = f"#{row.sequence} {actions.get(row.action, '')} {row.record_name or ''}".strip()
+            row.display_name = (
+                f"#{row.sequence} {actions.get(row.action, '')} {row.record_name or ''}".strip()
+            )
 
     # ------------------------------------------------------------------
     # Append-only
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")
         if not self.env.context.get("medical_audit_log_append"):
             raise UserError(self.env._("Audit rows are written by the application only."))
         return super().create(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("The audit log is append-only: its rows cannot be changed."))
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(self.env._("The audit log is append-only: its rows cannot be deleted."))
 
     # ------------------------------------------------------------------
@@ -203,7 +211,9 @@ class MedicalAuditLog(models.Model):
         """(number of rows checked, first broken row or an empty recordset), read straight from the table."""
         self.env.flush_all()
         prev_hash, expected_sequence, checked = GENESIS_HASH, None, 0
-        columns = SQL(", ").join(SQL.identifier(column) for column in [*HASHED_COLUMNS, "prev_hash", "hash", "id"])
+        columns = SQL(", ").join(
+            SQL.identifier(column) for column in [*HASHED_COLUMNS, "prev_hash", "hash", "id"]
+        )
         last = 0
         while True:
             self.env.cr.execute(

@@ -88,7 +88,9 @@ class MedicalExpiryRule(models.Model):
     signature_meaning_text = fields.Char(
         string="Meaning Details", compute="_compute_signature_inputs", readonly=False
     )
-    change_reason = fields.Char(string="Reason for Change", compute="_compute_signature_inputs", readonly=False)
+    change_reason = fields.Char(
+        string="Reason for Change", compute="_compute_signature_inputs", readonly=False
+    )
 
     def _compute_signature_inputs(self):
         for rule in self:
@@ -131,7 +133,10 @@ class MedicalExpiryRule(models.Model):
         rules = super().create(vals_list)
         signature = rules._sign_change(inputs[0])
         self.env["medical.audit.log"]._log(
-            rules, "rule_create", new_values=rules._audited_values(), reason=inputs[0].get("change_reason"),
+            rules,
+            "rule_create",
+            new_values=rules._audited_values(),
+            reason=inputs[0].get("change_reason"),
             signature=signature,
         )
         self.env["stock.lot"]._refresh_expiry_levels()
@@ -146,8 +151,12 @@ class MedicalExpiryRule(models.Model):
         old = self._audited_values(audited)
         res = super().write(vals)
         self.env["medical.audit.log"]._log(
-            self, "rule_change", old_values=old, new_values=self._audited_values(audited),
-            reason=inputs.get("change_reason"), signature=signature,
+            self,
+            "rule_change",
+            old_values=old,
+            new_values=self._audited_values(audited),
+            reason=inputs.get("change_reason"),
+            signature=signature,
         )
         if LEVEL_FIELDS.intersection(vals):
             self.env["stock.lot"]._refresh_expiry_levels()
@@ -156,8 +165,11 @@ class MedicalExpiryRule(models.Model):
     def unlink(self):
         signature = self.env["medical.signature"]._check_signed(self, "rule_change")
         self.env["medical.audit.log"]._log(
-            self, "rule_delete", old_values=self._audited_values(),
-            reason=self.env.context.get("medical_audit_reason"), signature=signature,
+            self,
+            "rule_delete",
+            old_values=self._audited_values(),
+            reason=self.env.context.get("medical_audit_reason"),
+            signature=signature,
         )
         res = super().unlink()
         self.env["stock.lot"]._refresh_expiry_levels()
@@ -188,9 +200,20 @@ class MedicalExpiryRule(models.Model):
 
     def _audited_values(self, field_names=None):
         """{rule id: {field: value}} of the business fields, as read() gives them."""
-        names = sorted(field_names or set(self._fields) - set(self.env["mail.thread"]._fields) - {
-            "id", "display_name", "create_uid", "create_date", "write_uid", "write_date", *SIGNATURE_INPUTS
-        })
+        names = sorted(
+            field_names
+            or set(self._fields)
+            - set(self.env["mail.thread"]._fields)
+            - {
+                "id",
+                "display_name",
+                "create_uid",
+                "create_date",
+                "write_uid",
+                "write_date",
+                *SIGNATURE_INPUTS,
+            }
+        )
         stored = [name for name in names if self._fields[name].store]
         return {values.pop("id"): values for values in self.read(stored)}
 

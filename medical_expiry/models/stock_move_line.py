@@ -162,7 +162,9 @@ class StockMoveLine(models.Model):
             overrides[line.lot_id] = line._short_shelf_life_message()
         for line in self.filtered(lambda ml: ml.lot_id and ml._is_outbound_route()):
             if line.lot_id.product_expiry_alert:
-                overrides[line.lot_id] = self.env._("Expired lot %s shipped after confirmation.", line.lot_id.name)
+                overrides[line.lot_id] = self.env._(
+                    "Expired lot %s shipped after confirmation.", line.lot_id.name
+                )
             elif line.expiry_warning:
                 overrides[line.lot_id] = self.env._(
                     "Lot %(lot)s shipped in level “%(level)s”, which warns.",

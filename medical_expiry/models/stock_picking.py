@@ -26,7 +26,11 @@ class StockPicking(models.Model):
             return res
         releasing = self.move_line_ids._quarantine_releases().picking_id
         Signature = self.env["medical.signature"]
-        if releasing and not self.env.su and not Signature._signature_in_context(releasing, "quarantine_release"):
+        if (
+            releasing
+            and not self.env.su
+            and not Signature._signature_in_context(releasing, "quarantine_release")
+        ):
             return Signature._action_request_signature(releasing, "quarantine_release", **self.env.context)
         return res
 

@@ -23,7 +23,11 @@ class StockScrap(models.Model):
             expired.lot_id,
             "scrap_expired",
             new_values={
-                scrap.lot_id.id: {"scrap": scrap.name, "quantity": scrap.scrap_qty, "location": scrap.location_id.display_name}
+                scrap.lot_id.id: {
+                    "scrap": scrap.name,
+                    "quantity": scrap.scrap_qty,
+                    "location": scrap.location_id.display_name,
+                }
                 for scrap in expired
             },
             reason=self.env.context.get("medical_audit_reason"),

@@ -140,10 +140,12 @@ class MedicalExpiryCase(TransactionCase):
         lots.invalidate_recordset(["expiration_date"])
 
     def _signed(self, user, records, signed_action, reason="Checked"):
-        """``records`` as ``user`` sees them, carrying a signature of ``signed_action`` just made by ``user``."""
+        """``records`` as ``user`` sees them, with a signature of ``signed_action`` just made by ``user``."""
         records = records.with_user(user)
-        signature = self.env["medical.signature"].with_user(user)._sign(
-            records, signed_action, PASSWORD, "approval", reason=reason
+        signature = (
+            self.env["medical.signature"]
+            .with_user(user)
+            ._sign(records, signed_action, PASSWORD, "approval", reason=reason)
         )
         return records.with_context(medical_signature_id=signature.id, medical_audit_reason=reason)
 

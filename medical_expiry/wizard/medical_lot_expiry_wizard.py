@@ -8,7 +8,7 @@ class MedicalLotExpiryWizard(models.TransientModel):
     _inherit = "medical.signature.wizard"
     _description = "Change Expiration Date"
 
-    new_expiration_date = fields.Datetime(string="New Expiration Date", required=True)
+    new_expiration_date = fields.Datetime(required=True)
 
     def _run_signed_action(self, records):
         records._change_expiration_date(self.new_expiration_date)

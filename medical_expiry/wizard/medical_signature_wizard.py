@@ -13,8 +13,8 @@ class MedicalSignatureWizard(models.TransientModel):
     _description = "Sign a Critical Action"
     _transient_max_hours = 0.25
 
-    res_model = fields.Char(required=True, readonly=True)
-    res_ids = fields.Json(required=True, readonly=True)
+    res_model = fields.Char(string="Model", required=True, readonly=True)
+    res_ids = fields.Json(string="Record IDs", required=True, readonly=True)
     signed_action = fields.Selection(
         [(key, label) for key, (label, _group) in SIGNED_ACTIONS.items()], required=True, readonly=True
     )
