@@ -39,6 +39,11 @@
         "views/medical_expiry_menus.xml",
         "report/medical_expiry_workbench_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "medical_expiry/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/medical_expiry_demo.xml",
     ],

@@ -1,0 +1,52 @@
+/** @odoo-module **/
+import { registry } from "@web/core/registry";
+
+const tours = registry.category("web_tour.tours");
+
+// A confirmed delivery is reserved FEFO: the earliest lot that may leave, never the expired one.
+tours.add("medical_expiry_fefo_delivery", {
+    steps: () => [
+        {
+            trigger: ".o_field_widget[name=move_ids_without_package] .o_data_row button.fa-list",
+            run: "click",
+        },
+        { trigger: ".modal .o_data_row:contains('SYR-GOOD')" },
+        { trigger: ".modal:not(:has(.o_data_row:contains('SYR-EXPIRED')))" },
+        { trigger: ".modal:not(:has(.o_data_row:contains('SYR-LATER')))" },
+        { trigger: ".modal .modal-footer .btn-primary", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+    ],
+});
+
+// Validate a delivery with an expired lot set by hand: refused, naming the lot.
+tours.add("medical_expiry_expired_refused", {
+    steps: () => [
+        { trigger: ".o_form_view button[name=button_validate]", run: "click" },
+        { trigger: ".modal:contains('SYR-EXPIRED'):contains('expired')" },
+        { trigger: ".modal .modal-footer .btn-primary", run: "click" },
+        { trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:not(:contains('Done'))" },
+    ],
+});
+
+// The expiry workbench opens on its kanban, grouped by bucket.
+tours.add("medical_expiry_workbench_kanban", {
+    steps: () => [
+        { trigger: ".o_kanban_renderer .o_kanban_group .o_kanban_record:contains('SYR-GOOD')" },
+        { trigger: ".o_kanban_renderer .o_kanban_group .o_kanban_record:contains('SYR-LATER')" },
+        { trigger: ".o_switch_view.o_pivot", run: "click" },
+        { trigger: ".o_pivot table .o_pivot_cell_value" },
+    ],
+});
+
+// Unblock a lot: the signature dialog asks for a reason, a meaning and the password again.
+tours.add("medical_expiry_signed_unblock", {
+    steps: () => [
+        { trigger: ".o_form_view button[name=action_unblock]", run: "click" },
+        { trigger: ".modal .o_field_widget[name=reason] textarea", run: "edit Re-inspected, packaging intact" },
+        { trigger: ".modal .o_field_widget[name=meaning] input[data-value=approval]", run: "click" },
+        { trigger: ".modal .o_field_widget[name=password] input", run: "edit admin" },
+        { trigger: ".modal button[name=action_sign]", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+        { trigger: ".o_form_view button[name=action_block]" },
+    ],
+});

@@ -1,0 +1,42 @@
+from odoo.tests import HttpCase, tagged
+
+from .common import MedicalExpiryCase
+
+
+@tagged("post_install", "-at_install")
+class TestTours(HttpCase, MedicalExpiryCase):
+    """The main screens, driven in Chromium as a user would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.expired = cls._create_lot(cls.syringe, -5, quantity=10, name="SYR-EXPIRED")
+        cls.good = cls._create_lot(cls.syringe, 200, quantity=10, name="SYR-GOOD")
+        cls.later = cls._create_lot(cls.syringe, 400, quantity=10, name="SYR-LATER")
+
+    def _form_url(self, record):
+        return f"/odoo/{record._name}/{record.id}"
+
+    def test_fefo_delivery_proposes_the_earliest_lot_that_may_leave(self):
+        picking = self._create_picking(self.syringe, 5)
+        self.start_tour(self._form_url(picking), "medical_expiry_fefo_delivery", login="admin")
+        self.assertEqual(picking.move_line_ids.lot_id, self.good)
+
+    def test_expired_lot_is_refused_at_validation(self):
+        picking = self._create_picking(self.syringe, 5)
+        self._set_lines(picking, (self.expired, 5))
+        self.start_tour(self._form_url(picking), "medical_expiry_expired_refused", login="admin")
+        self.assertNotEqual(picking.state, "done")
+
+    def test_workbench_kanban(self):
+        self.start_tour(
+            "/odoo/action-medical_expiry.action_expiry_workbench", "medical_expiry_workbench_kanban", login="admin"
+        )
+
+    def test_unblock_is_signed_in_the_dialog(self):
+        self.good._block("quality", "Packaging check")
+        self.start_tour(self._form_url(self.good), "medical_expiry_signed_unblock", login="admin")
+        self.assertFalse(self.good.is_blocked)
+        row = self._audit_rows(self.good, "lot_unblock")
+        self.assertEqual(row.signature_id.user_id.login, "admin")
+        self.assertEqual(row.reason, "Re-inspected, packaging intact")
