@@ -38,6 +38,8 @@
         "views/medical_expiry_dashboard_views.xml",
         "views/medical_expiry_menus.xml",
         "report/medical_expiry_workbench_views.xml",
+        "report/report_stock_voucher.xml",
+        "report/medical_expiry_reports.xml",
     ],
     "demo": [
         "demo/medical_expiry_demo.xml",

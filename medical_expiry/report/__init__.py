@@ -1,2 +1,3 @@
 from . import medical_expiry_workbench
 from . import medical_xlsx_export
+from . import medical_stock_voucher
