@@ -27,6 +27,7 @@
         "wizard/medical_signature_wizard_views.xml",
         "wizard/medical_lot_expiry_wizard_views.xml",
         "wizard/medical_expiry_report_wizard_views.xml",
+        "wizard/medical_audit_extract_wizard_views.xml",
         "views/medical_audit_log_views.xml",
         "views/medical_expiry_rule_views.xml",
         "views/stock_lot_views.xml",
@@ -43,6 +44,7 @@
         "report/report_stock_voucher.xml",
         "report/report_expiry_stock.xml",
         "report/report_lot_traceability.xml",
+        "report/report_audit_extract.xml",
         "report/medical_expiry_reports.xml",
     ],
     "demo": [

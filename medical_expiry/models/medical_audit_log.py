@@ -67,9 +67,12 @@ class MedicalAuditLog(models.Model):
     old_values = fields.Text(readonly=True, help="JSON of the values before the change.")
     new_values = fields.Text(readonly=True, help="JSON of the values after the change.")
     reason = fields.Text(readonly=True)
-    signature_id = fields.Many2one("medical.signature", readonly=True, ondelete="restrict", index="btree_not_null")
+    signature_id = fields.Many2one(
+        "medical.signature", readonly=True, ondelete="restrict", index="btree_not_null"
+    )
     prev_hash = fields.Char(string="Previous Hash", required=True, readonly=True)
     hash = fields.Char(required=True, readonly=True)
+    change_summary = fields.Text(string="Change (Old → New)", compute="_compute_change_summary")
 
     _sql_constraints = [
         ("sequence_unique", "UNIQUE(sequence)", "Two audit rows cannot share a sequence number."),
@@ -117,11 +120,30 @@ class MedicalAuditLog(models.Model):
             exists = row.model in self.env and row.res_id and self.env[row.model].browse(row.res_id).exists()
             row.record_ref = f"{row.model},{row.res_id}" if exists else False
 
+    @api.depends("old_values", "new_values")
+    def _compute_change_summary(self):
+        """One “field: old → new” line per changed field, from the JSON the row keeps."""
+
+        def text(values, name):
+            return "—" if values.get(name) is None else str(values[name])
+
+        for row in self:
+            old, new = json.loads(row.old_values or "{}"), json.loads(row.new_values or "{}")
+            row.change_summary = (
+                "\n".join(
+                    f"{name}: {text(old, name)} → {text(new, name)}"
+                    for name in sorted(old.keys() | new.keys())
+                )
+                or False
+            )
+
     @api.depends("sequence", "action", "record_name")
     def _compute_display_name(self):
         actions = dict(self._fields["action"]._description_selection(self.env))
         for row in self:
-            row.display_name = f"#{row.sequence} {actions.get(row.action, '')} {row.record_name or ''}".strip()
+            row.display_name = (
+                f"#{row.sequence} {actions.get(row.action, '')} {row.record_name or ''}".strip()
+            )
 
     # ------------------------------------------------------------------
     # Append-only
@@ -203,7 +225,9 @@ class MedicalAuditLog(models.Model):
         """(number of rows checked, first broken row or an empty recordset), read straight from the table."""
         self.env.flush_all()
         prev_hash, expected_sequence, checked = GENESIS_HASH, None, 0
-        columns = SQL(", ").join(SQL.identifier(column) for column in [*HASHED_COLUMNS, "prev_hash", "hash", "id"])
+        columns = SQL(", ").join(
+            SQL.identifier(column) for column in [*HASHED_COLUMNS, "prev_hash", "hash", "id"]
+        )
         last = 0
         while True:
             self.env.cr.execute(
@@ -228,10 +252,10 @@ class MedicalAuditLog(models.Model):
                 prev_hash, expected_sequence, last = row["hash"], row["sequence"] + 1, row["sequence"]
                 checked += 1
 
-    def action_verify_chain(self):
-        if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):
-            raise UserError(self.env._("Only compliance officers can verify the audit chain."))
-        checked, broken = self.sudo()._verify_chain()
+    @api.model
+    def _chain_status(self):
+        """(verdict in words, first broken row or an empty recordset) of a verification of the chain."""
+        checked, broken = self._verify_chain()
         if broken:
             message = self.env._(
                 "Audit chain broken at row #%(sequence)s (%(row)s): it was changed or a row before it was "
@@ -242,6 +266,12 @@ class MedicalAuditLog(models.Model):
             )
         else:
             message = self.env._("Audit chain OK: %s rows verified.", checked)
+        return message, broken
+
+    def action_verify_chain(self):
+        if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):
+            raise UserError(self.env._("Only compliance officers can verify the audit chain."))
+        message, broken = self.sudo()._chain_status()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -257,5 +287,21 @@ class MedicalAuditLog(models.Model):
             "res_model": self._name,
             "view_mode": "list,form",
             "domain": [("model", "=", records._name), ("res_id", "in", records.ids)],
-            "context": {"create": False},
+            # The audit extract of a single record's trail opens on that record.
+            "context": {
+                "create": False,
+                "medical_audit_record": len(records) == 1 and [records._name, records.id],
+            },
+        }
+
+    def action_open_audit_extract(self):
+        """The audit extract wizard, set on the record whose trail is shown, if any."""
+        model, res_id = self.env.context.get("medical_audit_record") or (False, False)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Audit Log Extract"),
+            "res_model": "medical.audit.extract.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_record_model": model, "default_record_id": res_id},
         }

@@ -1,10 +1,12 @@
 from datetime import datetime, time, timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import MedicalExpiryCase
+from .common import PASSWORD, MedicalExpiryCase
 
 
 def as_cell(value):
@@ -292,4 +294,163 @@ class TestLotTraceabilityReport(MedicalExpiryCase):
         self.assertIn("TRACE-2", text)
         self.assertEqual(
             text.count("Nothing to report."), 3, "a lot that never moved has three empty sections"
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestAuditExtract(MedicalExpiryCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.lot = cls._create_lot(cls.syringe, 200, name="AUDIT-1")
+        cls.other_lot = cls._create_lot(cls.syringe, 200, name="AUDIT-2")
+        cls.Wizard = cls.env["medical.audit.extract.wizard"].with_user(cls.compliance_officer)
+
+    def _block(self, lot, note):
+        lot.with_user(self.manager)._block("quality", note)
+        return self._audit_rows(lot, "lot_block").sorted("sequence")[-1]
+
+    def _local(self, log):
+        """The log's timestamp as the compliance officer reads it."""
+        log = log.with_user(self.compliance_officer)
+        return fields.Datetime.context_timestamp(log, log.timestamp).replace(tzinfo=None)
+
+    def _extract_row(self, log):
+        return [
+            log.sequence,
+            self._local(log),
+            "Expiry Manager",
+            "Lot Blocked",
+            log.record_name,
+            log.reason,
+            None,
+            "block_reason: — → quality",
+        ]
+
+    def test_extract_of_a_record_opened_from_its_audit_trail(self):
+        self.compliance_officer.tz = "Asia/Shanghai"
+        log = self._block(self.lot, "Damaged packaging")
+        self._block(self.other_lot, "Wet cartons")
+        signature = (
+            self.env["medical.signature"]
+            .with_user(self.manager)
+            ._sign(self.lot, "expiry_date_change", PASSWORD, "review", reason="Label misprint")
+        )
+        signature_log = self._audit_rows(self.lot, "signature")
+
+        trail = self.lot.action_view_audit_log()
+        opener = (
+            self.env["medical.audit.log"]
+            .with_user(self.compliance_officer)
+            .with_context(**trail["context"])
+            .action_open_audit_extract()
+        )
+        wizard = self.Wizard.with_context(**opener["context"]).create({})
+        self.assertEqual((wizard.record_model, wizard.record_id), ("stock.lot", self.lot.id))
+
+        status = self.env["medical.audit.log"]._chain_status()[0]
+        self.assertTrue(status.startswith("Audit chain OK"))
+        self.assertEqual(
+            self._read_xlsx(wizard.action_export_xlsx()),
+            [
+                ["Audit Log Extract", *[None] * 7],
+                [f"Record: Lot/Serial #{self.lot.id} AUDIT-1", *[None] * 7],
+                [status, *[None] * 7],
+                [
+                    "Sequence",
+                    "Timestamp",
+                    "User",
+                    "Action",
+                    "Record",
+                    "Reason",
+                    "Signature",
+                    "Change (Old → New)",
+                ],
+                self._extract_row(log),
+                [
+                    signature_log.sequence,
+                    self._local(signature_log),
+                    "Expiry Manager",
+                    "Signature",
+                    "AUDIT-1",
+                    "Label misprint",
+                    signature.display_name,
+                    None,
+                ],
+            ],
+        )
+        self.assertEqual(
+            self._read_xlsx(wizard.action_export_xlsx())[4][1] - log.timestamp,
+            timedelta(hours=8),
+            "timestamps in the reader's time zone",
+        )
+        action = wizard.action_print_pdf()
+        _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
+        for expected in ("Audit Log Extract", "AUDIT-1", "Damaged packaging", "Label misprint", status):
+            self.assertIn(expected, text)
+        self.assertNotIn("Wet cartons", text)
+
+    def test_extract_of_a_period(self):
+        with freeze_time("2025-01-10 09:00:00"):
+            january = self._block(self.lot, "January check")
+        with freeze_time("2025-02-10 09:00:00"):
+            self._block(self.other_lot, "February check")
+        wizard = self.Wizard.create({"date_from": "2025-01-01 00:00:00", "date_to": "2025-01-31 23:59:59"})
+        rows = self._read_xlsx(wizard.action_export_xlsx())
+        self.assertEqual(rows[4:], [self._extract_row(january)])
+        action = wizard.action_print_pdf()
+        _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
+        self.assertIn("January check", text)
+        self.assertNotIn("February check", text)
+
+    def test_extract_states_a_broken_chain(self):
+        log = self._block(self.lot, "Damaged packaging")
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE medical_audit_log DISABLE TRIGGER medical_audit_log_append_only")
+        self.env.cr.execute("UPDATE medical_audit_log SET reason = 'Rewritten' WHERE id = %s", [log.id])
+        self.env.cr.execute("ALTER TABLE medical_audit_log ENABLE TRIGGER medical_audit_log_append_only")
+        log.invalidate_recordset()
+        wizard = self.Wizard.create({"record_model": "stock.lot", "record_id": self.lot.id})
+        action = wizard.action_print_pdf()
+        _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
+        self.assertIn(f"Audit chain broken at row #{log.sequence}", text)
+        self.assertIn(
+            f"Audit chain broken at row #{log.sequence}", self._read_xlsx(wizard.action_export_xlsx())[2][0]
+        )
+
+    def test_bad_criteria_are_refused_and_nothing_is_produced(self):
+        attachments = self.env["ir.attachment"].search_count([])
+        for criteria in (
+            {},
+            {"date_from": "2026-02-01 00:00:00", "date_to": "2026-01-01 00:00:00"},
+            {"record_model": "stock.lot"},
+            {"record_model": "no.such.model", "record_id": 1},
+        ):
+            wizard = self.Wizard.create(criteria)
+            with self.assertRaises(UserError):
+                wizard.action_print_pdf()
+            with self.assertRaises(UserError):
+                wizard.action_export_xlsx()
+        self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+
+    def test_only_managers_and_compliance_extract_the_audit_log(self):
+        with self.assertRaises(AccessError):
+            self.env["medical.audit.extract.wizard"].with_user(self.stock_user).create(
+                {"record_model": "stock.lot", "record_id": self.lot.id}
+            )
+
+    def test_audit_log_list_exports_its_visible_columns(self):
+        log = self._block(self.lot, "Damaged packaging")
+        action = (
+            self.env.ref("medical_expiry.action_export_audit_log_xlsx")
+            .with_user(self.compliance_officer)
+            .with_context(active_model=log._name, active_ids=log.ids)
+            .run()
+        )
+        self.assertEqual(
+            self._read_xlsx(action),
+            [
+                ["#", "Timestamp", "User", "Action", "Record", "Reason", "Signature"],
+                self._extract_row(log)[:-1],
+            ],
         )

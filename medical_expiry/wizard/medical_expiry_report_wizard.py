@@ -6,6 +6,8 @@ REPORT = "report.medical_expiry.report_expiry_stock"
 
 
 class MedicalExpiryReportWizard(models.TransientModel):
+    """Which stock to report; the report itself is the AbstractModel REPORT, for the PDF and the XLSX."""
+
     _name = "medical.expiry.report.wizard"
     _description = "Expiry Stock Report"
 
