@@ -26,6 +26,8 @@
         "wizard/medical_lot_block_wizard_views.xml",
         "wizard/medical_signature_wizard_views.xml",
         "wizard/medical_lot_expiry_wizard_views.xml",
+        "wizard/medical_expiry_report_wizard_views.xml",
+        "wizard/medical_audit_extract_wizard_views.xml",
         "views/medical_audit_log_views.xml",
         "views/medical_expiry_rule_views.xml",
         "views/stock_lot_views.xml",
@@ -38,6 +40,12 @@
         "views/medical_expiry_dashboard_views.xml",
         "views/medical_expiry_menus.xml",
         "report/medical_expiry_workbench_views.xml",
+        "report/report_table_templates.xml",
+        "report/report_stock_voucher.xml",
+        "report/report_expiry_stock.xml",
+        "report/report_lot_traceability.xml",
+        "report/report_audit_extract.xml",
+        "report/medical_expiry_reports.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -73,6 +73,7 @@ class MedicalAuditLog(models.Model):
     )
     prev_hash = fields.Char(string="Previous Hash", required=True, readonly=True)
     hash = fields.Char(required=True, readonly=True)
+    change_summary = fields.Text(string="Change (Old → New)", compute="_compute_change_summary")
 
     _sql_constraints = [
         ("sequence_unique", "UNIQUE(sequence)", "Two audit rows cannot share a sequence number."),
@@ -120,6 +121,23 @@ class MedicalAuditLog(models.Model):
         for row in self:
             exists = row.model in self.env and row.res_id and self.env[row.model].browse(row.res_id).exists()
             row.record_ref = f"{row.model},{row.res_id}" if exists else False
+
+    @api.depends("old_values", "new_values")
+    def _compute_change_summary(self):
+        """One “field: old → new” line per changed field, from the JSON the row keeps."""
+
+        def text(values, name):
+            return "—" if values.get(name) is None else str(values[name])
+
+        for row in self:
+            old, new = json.loads(row.old_values or "{}"), json.loads(row.new_values or "{}")
+            row.change_summary = (
+                "\n".join(
+                    f"{name}: {text(old, name)} → {text(new, name)}"
+                    for name in sorted(old.keys() | new.keys())
+                )
+                or False
+            )
 
     @api.depends("sequence", "action", "record_name")
     def _compute_display_name(self):
@@ -238,10 +256,10 @@ class MedicalAuditLog(models.Model):
                 prev_hash, expected_sequence, last = row["hash"], row["sequence"] + 1, row["sequence"]
                 checked += 1
 
-    def action_verify_chain(self):
-        if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):
-            raise UserError(self.env._("Only compliance officers can verify the audit chain."))
-        checked, broken = self.sudo()._verify_chain()
+    @api.model
+    def _chain_status(self):
+        """(verdict in words, first broken row or an empty recordset) of a verification of the chain."""
+        checked, broken = self._verify_chain()
         if broken:
             message = self.env._(
                 "Audit chain broken at row #%(sequence)s (%(row)s): it was changed or a row before it was "
@@ -252,6 +270,12 @@ class MedicalAuditLog(models.Model):
             )
         else:
             message = self.env._("Audit chain OK: %s rows verified.", checked)
+        return message, broken
+
+    def action_verify_chain(self):
+        if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):
+            raise UserError(self.env._("Only compliance officers can verify the audit chain."))
+        message, broken = self.sudo()._chain_status()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -267,5 +291,21 @@ class MedicalAuditLog(models.Model):
             "res_model": self._name,
             "view_mode": "list,form",
             "domain": [("model", "=", records._name), ("res_id", "in", records.ids)],
-            "context": {"create": False},
+            # The audit extract of a single record's trail opens on that record.
+            "context": {
+                "create": False,
+                "medical_audit_record": len(records) == 1 and [records._name, records.id],
+            },
+        }
+
+    def action_open_audit_extract(self):
+        """The audit extract wizard, set on the record whose trail is shown, if any."""
+        model, res_id = self.env.context.get("medical_audit_record") or (False, False)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Audit Log Extract"),
+            "res_model": "medical.audit.extract.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_record_model": model, "default_record_id": res_id},
         }

@@ -21,3 +21,12 @@ class ProductTemplate(models.Model):
         help="Refuse Receipt: the receipt cannot be validated. Warn: it is validated and a warning "
         "is posted on it.",
     )
+    device_specification = fields.Char(
+        string="Specification / Model",
+        help="规格型号, as on the registration certificate; printed on inbound and outbound vouchers.",
+    )
+    registration_number = fields.Char(
+        string="Registration Certificate No.",
+        help="注册证编号 (or filing number) of the medical device; printed on vouchers and "
+        "traceability reports.",
+    )

@@ -33,6 +33,7 @@ class StockLot(models.Model):
         help="Days left before the expiration date; empty when the lot has no expiration date. "
         "Refreshed every night.",
     )
+    production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
     expiry_state = fields.Selection(
         EXPIRY_STATES,
         compute="_compute_expiry_level",

@@ -1,6 +1,9 @@
+import json
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class StockPicking(models.Model):
@@ -56,3 +59,22 @@ class StockPicking(models.Model):
                 subject=self.env._("Short shelf life at receipt"),
             )
         return res
+
+    def _medical_signatures(self):
+        """The electronic signatures of this transfer and of its lots, oldest first, for its voucher."""
+        self.ensure_one()
+        Signature = self.env["medical.signature"]
+        Signature.flush_model(["res_model", "res_ids"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM medical_signature
+                 WHERE (res_model = 'stock.picking' AND res_ids @> %s::jsonb)
+                    OR (res_model = 'stock.lot' AND res_ids @> ANY(%s::jsonb[]))
+              ORDER BY signed_at, id
+                """,
+                json.dumps(self.ids),
+                [json.dumps([lot_id]) for lot_id in self.move_line_ids.lot_id.ids],
+            )
+        )
+        return Signature.browse([signature_id for (signature_id,) in self.env.cr.fetchall()])

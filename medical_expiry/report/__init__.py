@@ -1,2 +1,6 @@
 from . import medical_expiry_workbench
 from . import medical_xlsx_export
+from . import medical_stock_voucher
+from . import medical_expiry_stock_report
+from . import medical_lot_traceability
+from . import medical_audit_extract

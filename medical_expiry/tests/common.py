@@ -154,16 +154,21 @@ class MedicalExpiryCase(TransactionCase):
             [("model", "=", records._name), ("res_id", "in", records.ids), ("action", "=", action)]
         )
 
-    def _render_pdf(self, report_ref, records):
-        """(PDF bytes, extracted text) of a QWeb report, really rendered by wkhtmltopdf."""
+    def _render_pdf(self, report_ref, records, data=None):
+        """(PDF bytes, extracted text) of a QWeb report, really rendered by wkhtmltopdf.
+
+        Words in the text are separated by single spaces, whatever the layout put between them.
+
+        ``data``: the options of a report printed from a wizard (the ``data`` of its report action).
+        """
         pdf, _type = (
             self.env["ir.actions.report"]
             .with_context(force_report_rendering=True)
-            ._render_qweb_pdf(report_ref, records.ids)
+            ._render_qweb_pdf(report_ref, records.ids, data=data)
         )
         self.assertTrue(pdf.startswith(b"%PDF"), "wkhtmltopdf rendered a PDF")
-        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-        return pdf, text
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        return pdf, " ".join(text.split())
 
     def _read_xlsx(self, action):
         """The rows of the XLSX file an export action downloads."""

@@ -1,3 +1,5 @@
 from . import medical_lot_block_wizard
 from . import medical_signature_wizard
 from . import medical_lot_expiry_wizard
+from . import medical_expiry_report_wizard
+from . import medical_audit_extract_wizard
