@@ -30,7 +30,9 @@ class TestTours(HttpCase, MedicalExpiryCase):
 
     def test_workbench_kanban(self):
         self.start_tour(
-            "/odoo/action-medical_expiry.action_expiry_workbench", "medical_expiry_workbench_kanban", login="admin"
+            "/odoo/action-medical_expiry.action_expiry_workbench",
+            "medical_expiry_workbench_kanban",
+            login="admin",
         )
 
     def test_unblock_is_signed_in_the_dialog(self):
