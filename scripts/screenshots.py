@@ -1,0 +1,122 @@
+"""Screenshots of the main screens of a running demo (`make run`), for README.md: docs/*.png.
+
+Usage: python scripts/screenshots.py [BASE_URL] [DB] — headless Chromium driven over the DevTools protocol,
+logged in as admin/admin. Each page is given a few seconds to render.
+"""
+
+import base64
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import websocket
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8069"
+DB = sys.argv[2] if len(sys.argv) > 2 else "medical_expiry_demo"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PORT = 9333
+
+
+def rpc(path, params, session=None):
+    request = urllib.request.Request(
+        BASE + path,
+        data=json.dumps({"jsonrpc": "2.0", "params": params}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            **({"Cookie": f"session_id={session}"} if session else {}),
+        },
+    )
+    response = urllib.request.urlopen(request)
+    cookies = response.headers.get_all("Set-Cookie") or []
+    return json.load(response)["result"], next(
+        (c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("session_id")), session
+    )
+
+
+def search_id(session, model, domain):
+    result, _ = rpc(
+        "/web/dataset/call_kw",
+        {"model": model, "method": "search", "args": [domain], "kwargs": {"limit": 1}},
+        session,
+    )
+    return result[0] if result else None
+
+
+class Browser:
+    def __init__(self, session, width=1440, height=900):
+        self.process = subprocess.Popen(
+            [
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={tempfile.mkdtemp()}",
+                f"--remote-debugging-port={PORT}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _attempt in range(100):
+            try:
+                tabs = json.load(urllib.request.urlopen(f"http://127.0.0.1:{PORT}/json"))
+                break
+            except OSError:
+                time.sleep(0.2)
+        page = next(tab for tab in tabs if tab["type"] == "page")
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"])
+        self.counter = 0
+        self.call("Network.enable")
+        host = BASE.split("//")[1].split(":")[0]
+        self.call("Network.setCookie", name="session_id", value=session, domain=host, path="/")
+
+    def call(self, method, **params):
+        self.counter += 1
+        self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.counter:
+                return message
+
+    def shot(self, url, name, wait=6):
+        self.call("Page.navigate", url=BASE + url)
+        time.sleep(wait)
+        data = self.call("Page.captureScreenshot", format="png")["result"]["data"]
+        (DOCS / name).write_bytes(base64.b64decode(data))
+        print("docs/" + name)
+
+    def close(self):
+        self.process.terminate()
+
+
+def main():
+    _uid, session = rpc("/web/session/authenticate", {"db": DB, "login": "admin", "password": "admin"})
+    lot = search_id(session, "stock.lot", [("expiry_state", "=", "near_expiry")])
+    recall = search_id(session, "medical.recall", [])
+    picking = search_id(session, "stock.picking", [("picking_type_code", "=", "incoming")])
+    browser = Browser(session)
+    try:
+        browser.shot("/odoo/action-medical_expiry.action_expiry_workbench", "workbench-kanban.png")
+        browser.shot(
+            "/odoo/action-medical_expiry.action_expiry_workbench?view_type=pivot", "workbench-pivot.png"
+        )
+        browser.shot(f"/odoo/action-medical_expiry.action_lot_expiry/{lot}", "lot-form.png")
+        if recall:
+            browser.shot(f"/odoo/action-medical_expiry.action_medical_recall/{recall}", "recall-form.png")
+        if picking:
+            # Headless Chromium has no PDF viewer: the voucher's HTML rendering is the same template.
+            browser.shot(
+                f"/report/html/medical_expiry.report_inbound_voucher/{picking}", "inbound-voucher.png"
+            )
+    finally:
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
