@@ -190,7 +190,7 @@ class MedicalSignature(models.Model):
             and signature.signed_action == signed_action
             and signature.res_model == records._name
             and set(records.ids) <= set(signature.res_ids)
-            and signature.create_date == self.env.cr.now().replace(microsecond=0)
+            and signature.create_date.replace(microsecond=0) == self.env.cr.now().replace(microsecond=0)
         )
         return signature if valid else self.browse()
 

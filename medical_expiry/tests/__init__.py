@@ -5,3 +5,5 @@ from . import test_lot_expiry
 from . import test_outbound_guard
 from . import test_receipt_guard
 from . import test_workbench
+from . import test_customer_returns
+from . import test_recall
