@@ -37,7 +37,9 @@ class MedicalRecall(models.Model):
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    state = fields.Selection(RECALL_STATES, required=True, default="draft", readonly=True, tracking=True)
+    state = fields.Selection(
+        RECALL_STATES, required=True, default="draft", readonly=True, copy=False, tracking=True
+    )
     recall_class = fields.Selection(
         RECALL_CLASSES,
         required=True,
@@ -161,8 +163,13 @@ class MedicalRecall(models.Model):
 
     @api.depends("line_ids", "picking_ids", "notice_ids")
     def _compute_counts(self):
+        lines = dict(
+            self.env["medical.recall.line"]._read_group(
+                [("recall_id", "in", self._origin.ids)], ["recall_id"], ["__count"]
+            )
+        )
         for recall in self:
-            recall.line_count = len(recall.line_ids)
+            recall.line_count = lines.get(recall._origin, 0)
             recall.picking_count = len(recall.picking_ids)
             recall.notice_count = len(recall.notice_ids)
 
@@ -174,29 +181,45 @@ class MedicalRecall(models.Model):
         "line_ids.qty_written_off",
     )
     def _compute_quantities(self):
+        # Grouped in the database: a recall may have tens of thousands of lines.
+        totals = defaultdict(lambda: defaultdict(float))
+        for recall, line_type, resolved, count, *sums in self.env["medical.recall.line"]._read_group(
+            [("recall_id", "in", self._origin.ids)],
+            ["recall_id", "line_type", "is_resolved"],
+            [
+                "__count",
+                "quantity:sum",
+                "qty_recovered:sum",
+                "qty_destroyed:sum",
+                "qty_written_off:sum",
+                "qty_open:sum",
+            ],
+        ):
+            quantity, recovered, destroyed, written_off, open_quantity = sums
+            recall_totals = totals[recall.id]
+            recall_totals[line_type] += quantity
+            recall_totals["recovered" if line_type == "delivered" else "quarantined"] += recovered
+            recall_totals["destroyed"] += destroyed
+            recall_totals["written_off"] += written_off
+            recall_totals["open"] += open_quantity
+            recall_totals["open_lines"] += 0 if resolved else count
         for recall in self:
-            totals = defaultdict(float)
-            open_lines = 0
-            for line in recall.line_ids:
-                totals[line.line_type] += line.quantity
-                totals["recovered" if line.line_type == "delivered" else "quarantined"] += line.qty_recovered
-                totals["destroyed"] += line.qty_destroyed
-                totals["written_off"] += line.qty_written_off
-                totals["open"] += line.qty_open
-                open_lines += not line.is_resolved
+            recall_totals = totals[recall._origin.id]
             recall.qty_affected = sum(
-                totals[kind] for kind in ("on_hand", "reserved", "in_transit", "delivered")
+                recall_totals[kind] for kind in ("on_hand", "reserved", "in_transit", "delivered")
             )
-            recall.qty_in_stock = totals["on_hand"] + totals["reserved"]
-            recall.qty_in_transit = totals["in_transit"]
-            recall.qty_shipped = totals["delivered"]
-            recall.qty_recovered = totals["recovered"]
-            recall.qty_quarantined = totals["quarantined"]
-            recall.qty_destroyed = totals["destroyed"]
-            recall.qty_written_off = totals["written_off"]
-            recall.qty_open = totals["open"]
-            recall.open_line_count = open_lines
-            recall.recovery_rate = totals["recovered"] / totals["delivered"] if totals["delivered"] else 0.0
+            recall.qty_in_stock = recall_totals["on_hand"] + recall_totals["reserved"]
+            recall.qty_in_transit = recall_totals["in_transit"]
+            recall.qty_shipped = recall_totals["delivered"]
+            recall.qty_recovered = recall_totals["recovered"]
+            recall.qty_quarantined = recall_totals["quarantined"]
+            recall.qty_destroyed = recall_totals["destroyed"]
+            recall.qty_written_off = recall_totals["written_off"]
+            recall.qty_open = recall_totals["open"]
+            recall.open_line_count = int(recall_totals["open_lines"])
+            recall.recovery_rate = (
+                recall_totals["recovered"] / recall_totals["delivered"] if recall_totals["delivered"] else 0.0
+            )
 
     @api.depends("date_open", "notice_ids.date_sent", "notice_ids.is_late")
     def _compute_notice_kpis(self):
@@ -258,7 +281,7 @@ class MedicalRecall(models.Model):
         self.ensure_one()
         self._check_has_lots()
         self.line_ids.unlink()
-        self.env["medical.recall.line"].create(self._trace_affected_units())
+        self.env["medical.recall.line"]._create_traced(self._trace_affected_units())
         self.recovery_baseline = {
             _baseline_key(*key[1:]): quantity for key, quantity in self._came_back().items()
         }
@@ -606,17 +629,16 @@ class MedicalRecall(models.Model):
 
     def _create_customer_notices(self):
         """One notice per customer who received the recalled lots."""
-        delivered = self.line_ids.filtered(lambda line: line.line_type == "delivered" and line.partner_id)
-        for partner in delivered.partner_id:
-            self.env["medical.recall.notice"].create(
-                {
-                    "recall_id": self.id,
-                    "partner_id": partner.id,
-                    "line_ids": [
-                        Command.set(delivered.filtered(lambda line, p=partner: line.partner_id == p).ids)
-                    ],
-                }
-            )
+        line_ids = defaultdict(list)
+        for line in self.line_ids:
+            if line.line_type == "delivered" and line.partner_id:
+                line_ids[line.partner_id.id].append(line.id)
+        self.env["medical.recall.notice"].create(
+            [
+                {"recall_id": self.id, "partner_id": partner_id, "line_ids": [Command.set(ids)]}
+                for partner_id, ids in line_ids.items()
+            ]
+        )
 
     def _create_customer_returns(self):
         """One return per customer and warehouse, into quarantine, of what the customer holds."""
@@ -780,26 +802,37 @@ class MedicalRecall(models.Model):
         if not recalls:
             return
         came_back = recalls._came_back()
-        new_values = {}
-        for recall in recalls:
-            baseline = recall.recovery_baseline or {}
-            groups = defaultdict(list)
-            for line in recall.line_ids.sorted(lambda line: (line.date or line.create_date, line.id)):
-                if line.line_type == "delivered":
-                    groups[line.lot_id.id, True, line.partner_id.id or None].append(line)
-                elif line.location_id.is_quarantine:
-                    new_values[line] = line.quantity
-                else:
-                    groups[line.lot_id.id, False, line.location_id.id].append(line)
-            for key, lines in groups.items():
-                left = came_back.get((recall.id, *key), 0.0) - baseline.get(_baseline_key(*key), 0.0)
-                for line in lines:
-                    new_values[line] = max(min(line.quantity, left), 0.0)
-                    left -= new_values[line]
+        # Read in the database, not the cache: a recall may have tens of thousands of lines. Lines of
+        # stock already in quarantine when traced stay recovered.
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT line.id, line.recall_id, line.lot_id, line.line_type = 'delivered',
+                       CASE WHEN line.line_type = 'delivered' THEN line.partner_id ELSE line.location_id END,
+                       line.quantity, line.qty_recovered
+                  FROM medical_recall_line line
+             LEFT JOIN stock_location location ON location.id = line.location_id
+                 WHERE line.recall_id = ANY(%s) AND location.is_quarantine IS NOT TRUE
+              ORDER BY line.date, line.id
+                """,
+                recalls.ids,
+            )
+        )
+        groups = defaultdict(list)
+        for line_id, recall_id, lot_id, delivered, origin, quantity, recovered in self.env.cr.fetchall():
+            groups[recall_id, lot_id, delivered, origin].append(
+                (line_id, float(quantity), float(recovered or 0))
+            )
+        baselines = {recall.id: recall.recovery_baseline or {} for recall in recalls}
+        precision = self.env["decimal.precision"].precision_get("Product Unit of Measure")
         changed = defaultdict(list)
-        for line, quantity in new_values.items():
-            if float_compare(line.qty_recovered, quantity, precision_rounding=line.product_uom_id.rounding):
-                changed[quantity].append(line.id)
+        for (recall_id, *key), lines in groups.items():
+            left = came_back.get((recall_id, *key), 0.0) - baselines[recall_id].get(_baseline_key(*key), 0.0)
+            for line_id, quantity, recovered in lines:
+                new = max(min(quantity, left), 0.0)
+                left -= new
+                if float_compare(recovered, new, precision_digits=precision):
+                    changed[new].append(line_id)
         for quantity, line_ids in changed.items():
             self.env["medical.recall.line"].browse(line_ids).write({"qty_recovered": quantity})
 
