@@ -158,29 +158,48 @@ class StockMoveLine(models.Model):
         )
 
     def _customer_returns(self):
-        """Lines taking a lot back from a customer."""
+        """Lines taking a lot back from a customer (an existing lot, or a lot name typed on the return)."""
         return self.filtered(
             lambda ml: (
-                ml.lot_id
+                (ml.lot_id or ml.lot_name)
                 and ml.quantity > 0
                 and ml.location_id.usage == "customer"
                 and ml.location_dest_id.usage != "customer"
             )
         )
 
+    def _returned_lot(self):
+        """The lot this return line brings back: its lot, else the product's lot of the typed name."""
+        if self.lot_id or not self.lot_name:
+            return self.lot_id
+        return self.env["stock.lot"].search(
+            [
+                ("name", "=", self.lot_name),
+                ("product_id", "=", self.product_id.id),
+                ("company_id", "in", [self.company_id.id, False]),
+            ],
+            limit=1,
+        )
+
     def _customer_return_excess(self):
-        """[(lot, customer, returning, held)] for returns of a lot above what the customer holds of it.
+        """Returns of a lot above what the customer holds of it: a list of dicts (lot, name, product,
+        customer, returned, held).
 
         A customer holds what it was delivered of the lot minus what it already returned; a return naming
-        no customer is measured against what all customers hold.
+        no customer is measured against what all customers hold; a lot that does not exist is held by
+        nobody.
         """
         returns = self._customer_returns()
         if not returns:
             return []
         returning = defaultdict(float)
+        lots = self.env["stock.lot"]
         for line in returns:
+            lot = line._returned_lot()
+            lots |= lot
             partner = (line.picking_id.partner_id or line.move_id.partner_id).commercial_partner_id
-            returning[line.lot_id, partner] += line.quantity_product_uom
+            key = (lot.id or line.lot_name, line.product_id, partner)
+            returning[key] += line.quantity_product_uom
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -190,7 +209,7 @@ class StockMoveLine(models.Model):
                   FROM (%s) moved
               GROUP BY lot_id, customer_id
                 """,
-                self._customer_moves_query(returns.lot_id.ids),
+                self._customer_moves_query(lots.ids),
             )
         )
         held = defaultdict(float)
@@ -198,10 +217,20 @@ class StockMoveLine(models.Model):
             held[lot_id, customer_id] += quantity
             held[lot_id, None] += quantity
         excess = []
-        for (lot, partner), quantity in returning.items():
-            holding = max(held[lot.id, partner.id or None], 0.0)
-            if float_compare(quantity, holding, precision_rounding=lot.product_id.uom_id.rounding) > 0:
-                excess.append((lot, partner, quantity, holding))
+        for (lot_key, product, partner), quantity in returning.items():
+            lot = lots.browse(lot_key) if isinstance(lot_key, int) else lots.browse()
+            holding = max(held[lot.id, partner.id or None], 0.0) if lot else 0.0
+            if float_compare(quantity, holding, precision_rounding=product.uom_id.rounding) > 0:
+                excess.append(
+                    {
+                        "lot": lot,
+                        "name": lot.name or lot_key,
+                        "product": product,
+                        "customer": partner,
+                        "returned": quantity,
+                        "held": holding,
+                    }
+                )
         return excess
 
     def _check_customer_returns(self):
@@ -217,31 +246,33 @@ class StockMoveLine(models.Model):
         if reason and (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_manager")):
             return excess
         messages = []
-        for lot, partner, quantity, holding in excess:
-            customer = partner.display_name or self.env._("an unnamed customer")
-            if not holding:
-                messages.append(
-                    self.env._(
-                        "Lot %(lot)s of %(product)s was never delivered to %(customer)s (or it was all "
-                        "returned already); %(quantity)s returned.",
-                        lot=lot.name,
-                        product=lot.product_id.display_name,
-                        customer=customer,
-                        quantity=quantity,
-                    )
+        for item in excess:
+            values = {
+                "lot": item["name"],
+                "product": item["product"].display_name,
+                "customer": item["customer"].display_name or self.env._("an unnamed customer"),
+                "quantity": item["returned"],
+                "held": item["held"],
+            }
+            if not item["lot"]:
+                message = self.env._(
+                    "Lot %(lot)s of %(product)s does not exist: it was never delivered to anyone; "
+                    "%(quantity)s returned.",
+                    **values,
+                )
+            elif not item["held"]:
+                message = self.env._(
+                    "Lot %(lot)s of %(product)s was never delivered to %(customer)s (or it was all "
+                    "returned already); %(quantity)s returned.",
+                    **values,
                 )
             else:
-                messages.append(
-                    self.env._(
-                        "Lot %(lot)s of %(product)s: %(customer)s returns %(quantity)s but holds only "
-                        "%(held)s (delivered, net of earlier returns).",
-                        lot=lot.name,
-                        product=lot.product_id.display_name,
-                        customer=customer,
-                        quantity=quantity,
-                        held=holding,
-                    )
+                message = self.env._(
+                    "Lot %(lot)s of %(product)s: %(customer)s returns %(quantity)s but holds only "
+                    "%(held)s (delivered, net of earlier returns).",
+                    **values,
                 )
+            messages.append(message)
         raise UserError(
             self.env._(
                 "This return is refused:\n%s\nAn expiry manager may accept it with “Accept Return”, "
@@ -251,13 +282,21 @@ class StockMoveLine(models.Model):
         )
 
     def _log_return_overrides(self, excess):
+        """Log each accepted excess on its lot (created by now if the return named a new one)."""
         reason = self.env.context.get("medical_return_override_reason")
-        for lot, partner, quantity, holding in excess:
+        for item in excess:
+            lot = item["lot"] or self.env["stock.lot"].search(
+                [("name", "=", item["name"]), ("product_id", "=", item["product"].id)], limit=1
+            )
             self.env["medical.audit.log"]._log(
                 lot,
                 "return_override",
                 new_values={
-                    lot.id: {"customer": partner.display_name or None, "returned": quantity, "held": holding}
+                    lot.id: {
+                        "customer": item["customer"].display_name or None,
+                        "returned": item["returned"],
+                        "held": item["held"],
+                    }
                 },
                 reason=reason,
             )
@@ -272,11 +311,7 @@ class StockMoveLine(models.Model):
             lambda ml: (
                 ml.location_dest_id.usage == "internal"
                 and not ml.location_dest_id.is_quarantine
-                and (
-                    ml.lot_id.is_blocked
-                    or ml.lot_id.expiry_state in ("expired", "near_expiry")
-                    or (ml.lot_id.expiration_date and ml.lot_id.expiration_date <= now)
-                )
+                and ml._returned_lot()._is_quarantine_bound(now)
             )
         )
         for line in lines:

@@ -51,6 +51,25 @@ class TestCustomerReturns(RecallCase):
         second.with_context(skip_backorder=True, picking_ids_not_to_backorder=second.ids).button_validate()
         self.assertEqual(second.state, "done")
 
+    def test_return_of_a_lot_that_does_not_exist_is_refused(self):
+        receipt = self._receive_from_customer(self.customer, (self.lot, 1))
+        receipt.move_line_ids.write({"lot_id": False, "lot_name": "SYR-FOREIGN"})
+        self._assert_refused(receipt, "Lot SYR-FOREIGN of Syringe does not exist")
+        self.assertFalse(self.env["stock.lot"].search([("name", "=", "SYR-FOREIGN")]))
+
+    def test_lot_typed_by_name_on_a_return_is_that_lot(self):
+        delivery = self._deliver(self.customer, (self.lot, 10))
+        self.lot._block("recall")
+        back = self._return(delivery, (self.lot, 3))
+        back.move_line_ids.write({"lot_id": False, "lot_name": "SYR-RET"})
+        back.button_validate()
+        self.assertEqual(back.state, "done")
+        self.assertEqual(back.move_line_ids.lot_id, self.lot)
+        self.assertEqual(self._quant_quantity(self.lot, self.quarantine), 3)
+        with_typo = self._return(delivery, (self.lot, 8))
+        with_typo.move_line_ids.write({"lot_id": False, "lot_name": "SYR-RET"})
+        self._assert_refused(with_typo, "returns 8.0 but holds only 7.0")
+
     def test_deliveries_to_a_customers_contact_count_for_the_customer(self):
         self._deliver(self.ward, (self.lot, 6))
         receipt = self._receive_from_customer(self.customer, (self.lot, 6))
