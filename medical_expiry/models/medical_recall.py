@@ -677,7 +677,7 @@ class MedicalRecall(models.Model):
         suppliers = {line.lot_id.id: line.supplier_id for line in already}
         for (lot_id, location_id, package_id, owner_id), quantity in available.items():
             location = self.env["stock.location"].browse(location_id)
-            if location in already.location_id:
+            if location in already.location_id and location.warehouse_id:
                 groups[location.warehouse_id, suppliers[lot_id]]["quants"].append(
                     (self.env["stock.lot"].browse(lot_id), location, package_id, owner_id, quantity)
                 )

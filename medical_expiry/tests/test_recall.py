@@ -289,6 +289,25 @@ class TestRecall(RecallCase):
         self.assertEqual(self._lines(recall, "on_hand", location_id=self.stock).qty_recovered, 62)
         self.assertEqual(self._lines(recall, "reserved").qty_recovered, 6)
 
+    def test_stock_already_in_quarantine_is_recovered_and_returned_at_once(self):
+        (held,) = self._receive(self.strips, {"STR-Q": 7})
+        self.env["stock.quant"]._update_available_quantity(self.strips, self.stock, -7, lot_id=held)
+        self.env["stock.quant"]._update_available_quantity(self.strips, self.quarantine, 7, lot_id=held)
+        recall = self._open_recall(held)
+        line = recall.line_ids
+        self.assertEqual((line.line_type, line.location_id, line.quantity), ("on_hand", self.quarantine, 7))
+        self.assertTrue(line.is_resolved)
+        recall.with_user(self.compliance_officer).action_confirm()
+        self.assertFalse(self._quarantine_transfers(recall))
+        to_supplier = recall.picking_ids
+        self.assertEqual(to_supplier.partner_id, self.supplier)
+        self.assertEqual(to_supplier.state, "assigned")
+        self.assertEqual(
+            [(ml.lot_id, ml.location_id, ml.quantity) for ml in to_supplier.move_line_ids],
+            [(held, self.quarantine, 7.0)],
+        )
+        self.assertEqual((recall.qty_quarantined, recall.qty_open), (7, 0))
+
     def test_compliance_officer_confirms_and_every_step_is_logged(self):
         recall = self._open_recall(self.lot)
         recall.with_user(self.compliance_officer).action_confirm()
