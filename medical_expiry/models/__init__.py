@@ -1,6 +1,9 @@
 from . import mail_activity
 from . import medical_audit_log
 from . import medical_signature
+from . import medical_recall
+from . import medical_recall_line
+from . import medical_recall_notice
 from . import medical_expiry_dashboard
 from . import medical_expiry_rule
 from . import product_template
@@ -14,3 +17,4 @@ from . import stock_move_line
 from . import stock_picking
 from . import stock_quant
 from . import stock_scrap
+from . import stock_warehouse

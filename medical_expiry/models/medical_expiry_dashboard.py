@@ -54,6 +54,18 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
         help="Share of the expiry alerts raised in the period that a person handled within the "
         "escalation delay.",
     )
+    recall_count = fields.Integer(string="Recalls Opened", compute="_compute_recall_kpis")
+    recall_response_hours = fields.Float(
+        string="Recall Response Time (Hours)",
+        compute="_compute_recall_kpis",
+        help="Average hours from the opening of a recall to its last customer notice, over the recalls "
+        "opened in the period whose customers were all notified.",
+    )
+    recall_recovery_rate = fields.Float(
+        compute="_compute_recall_kpis",
+        help="Share of the quantity the recalls opened in the period had shipped to customers that came "
+        "back.",
+    )
 
     @api.depends("company_id")
     def _compute_stock_kpis(self):
@@ -125,6 +137,30 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
             alerts = dashboard._alerts_of_period()
             reached = alerts.filtered(dashboard._alert_reached)
             dashboard.alert_reach_rate = _ratio(len(reached), len(alerts))
+
+    @api.depends("company_id", "date_from", "date_to")
+    def _compute_recall_kpis(self):
+        for dashboard in self:
+            recalls = dashboard._recalls_of_period()
+            answered = recalls.filtered("notices_complete")
+            dashboard.recall_count = len(recalls)
+            dashboard.recall_response_hours = (
+                sum(answered.mapped("response_time_hours")) / len(answered) if answered else 0.0
+            )
+            dashboard.recall_recovery_rate = _ratio(
+                sum(recalls.mapped("qty_recovered")), sum(recalls.mapped("qty_shipped"))
+            )
+
+    def _recalls_of_period(self):
+        """Recalls opened in the period (confirmed, whether still open or closed)."""
+        return self.env["medical.recall"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "in", ("in_progress", "closed")),
+                ("date_open", ">=", self.date_from),
+                ("date_open", "<", self.date_to + relativedelta(days=1)),
+            ]
+        )
 
     def _alert_reached(self, alert):
         """Handled by a person (not closed by the job) within the escalation delay."""
@@ -221,6 +257,14 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
             self.env._("Inventory Adjustments"),
             "stock.move.line",
             self._period_domain() + [("move_id.is_inventory", "=", True)],
+        )
+
+    def action_open_recalls(self):
+        return self._open(
+            self.env._("Recalls"),
+            "medical.recall",
+            [("id", "in", self._recalls_of_period().ids)],
+            "list,form",
         )
 
     def action_open_alerts(self):

@@ -7,3 +7,12 @@ class ResConfigSettings(models.TransientModel):
     expiry_alert_escalation_days = fields.Integer(
         related="company_id.expiry_alert_escalation_days", readonly=False
     )
+    recall_notice_days_class_1 = fields.Integer(
+        related="company_id.recall_notice_days_class_1", readonly=False
+    )
+    recall_notice_days_class_2 = fields.Integer(
+        related="company_id.recall_notice_days_class_2", readonly=False
+    )
+    recall_notice_days_class_3 = fields.Integer(
+        related="company_id.recall_notice_days_class_3", readonly=False
+    )

@@ -431,6 +431,15 @@ class StockLot(models.Model):
             signature=signature,
         )
 
+    def _is_quarantine_bound(self, now=None):
+        """Whether stock of this lot coming back from a customer must go to quarantine, not to stock."""
+        now = now or fields.Datetime.now()
+        return bool(
+            self.is_blocked
+            or self.expiry_state in ("expired", "near_expiry")
+            or (self.expiration_date and self.expiration_date <= now)
+        )
+
     # ------------------------------------------------------------------
     # Outbound guard
     # ------------------------------------------------------------------

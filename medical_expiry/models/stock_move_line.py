@@ -1,7 +1,10 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare
 
 
 class StockMoveLine(models.Model):
@@ -106,7 +109,9 @@ class StockMoveLine(models.Model):
 
     def _action_done(self):
         # Every way of doing a move ends here (pickings, imports, code): the guards hold on all of them.
+        self._redirect_returns_to_quarantine()
         self._check_expiry_guards()
+        return_overrides = self._check_customer_returns()
         releases = self._quarantine_releases()
         signature = releases._check_quarantine_release_signed()
         release_values = releases._audit_movements()
@@ -118,7 +123,222 @@ class StockMoveLine(models.Model):
             reason=self.env.context.get("medical_audit_reason"),
             signature=signature,
         )
+        self._log_return_overrides(return_overrides)
         return res
+
+    # ------------------------------------------------------------------
+    # Customer returns
+    # ------------------------------------------------------------------
+    @api.model
+    def _customer_moves_query(self, lot_ids):
+        """Done move lines of the lots to and from customers: the one definition of who received what.
+
+        Columns: lot_id, product_id, customer_id (commercial partner of the transfer, else of the move),
+        picking_id, warehouse_id (that shipped), date, delivered (true to a customer, false back from
+        one), quantity (in the product's unit).
+        """
+        return SQL(
+            """
+            SELECT line.lot_id, line.product_id, partner.commercial_partner_id AS customer_id,
+                   line.picking_id, COALESCE(source.warehouse_id, picking_type.warehouse_id) AS warehouse_id,
+                   line.date, destination.usage = 'customer' AS delivered,
+                   line.quantity_product_uom AS quantity
+              FROM stock_move_line line
+              JOIN stock_move move ON move.id = line.move_id
+              JOIN stock_location source ON source.id = line.location_id
+              JOIN stock_location destination ON destination.id = line.location_dest_id
+         LEFT JOIN stock_picking picking ON picking.id = line.picking_id
+         LEFT JOIN stock_picking_type picking_type
+                ON picking_type.id = COALESCE(move.picking_type_id, picking.picking_type_id)
+         LEFT JOIN res_partner partner ON partner.id = COALESCE(picking.partner_id, move.partner_id)
+             WHERE line.lot_id = ANY(%s) AND line.state = 'done'
+               AND (source.usage = 'customer') != (destination.usage = 'customer')
+            """,
+            list(lot_ids),
+        )
+
+    def _customer_returns(self):
+        """Lines taking a lot back from a customer (an existing lot, or a lot name typed on the return)."""
+        return self.filtered(
+            lambda ml: (
+                (ml.lot_id or ml.lot_name)
+                and ml.quantity > 0
+                and ml.location_id.usage == "customer"
+                and ml.location_dest_id.usage != "customer"
+            )
+        )
+
+    def _returned_lot(self):
+        """The lot this return line brings back: its lot, else the product's lot of the typed name."""
+        if self.lot_id or not self.lot_name:
+            return self.lot_id
+        return self.env["stock.lot"].search(
+            [
+                ("name", "=", self.lot_name),
+                ("product_id", "=", self.product_id.id),
+                ("company_id", "in", [self.company_id.id, False]),
+            ],
+            limit=1,
+        )
+
+    def _customer_return_excess(self):
+        """Returns of a lot above what the customer holds of it: a list of dicts (lot, name, product,
+        customer, returned, held).
+
+        A customer holds what it was delivered of the lot minus what it already returned; a return naming
+        no customer is measured against what all customers hold; a lot that does not exist is held by
+        nobody.
+        """
+        returns = self._customer_returns()
+        if not returns:
+            return []
+        returning = defaultdict(float)
+        lots = self.env["stock.lot"]
+        for line in returns:
+            lot = line._returned_lot()
+            lots |= lot
+            partner = (line.picking_id.partner_id or line.move_id.partner_id).commercial_partner_id
+            key = (lot.id or line.lot_name, line.product_id, partner)
+            returning[key] += line.quantity_product_uom
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lot_id, customer_id,
+                       SUM(CASE WHEN delivered THEN quantity ELSE -quantity END)
+                  FROM (%s) moved
+              GROUP BY lot_id, customer_id
+                """,
+                self._customer_moves_query(lots.ids),
+            )
+        )
+        held = defaultdict(float)
+        for lot_id, customer_id, quantity in self.env.cr.fetchall():
+            held[lot_id, customer_id] += quantity
+            held[lot_id, None] += quantity
+        excess = []
+        for (lot_key, product, partner), quantity in returning.items():
+            lot = lots.browse(lot_key) if isinstance(lot_key, int) else lots.browse()
+            holding = max(held[lot.id, partner.id or None], 0.0) if lot else 0.0
+            if float_compare(quantity, holding, precision_rounding=product.uom_id.rounding) > 0:
+                excess.append(
+                    {
+                        "lot": lot,
+                        "name": lot.name or lot_key,
+                        "product": product,
+                        "customer": partner,
+                        "returned": quantity,
+                        "held": holding,
+                    }
+                )
+        return excess
+
+    def _check_customer_returns(self):
+        """Refuse returns above what the customer received, unless a manager overrides with a reason.
+
+        The one check of customer returns, run when a picking is validated and whenever lines are done.
+        Returns the excess an override let through, for the audit log.
+        """
+        excess = self._customer_return_excess()
+        if not excess:
+            return []
+        reason = self.env.context.get("medical_return_override_reason")
+        if reason and (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_manager")):
+            return excess
+        messages = []
+        for item in excess:
+            values = {
+                "lot": item["name"],
+                "product": item["product"].display_name,
+                "customer": item["customer"].display_name or self.env._("an unnamed customer"),
+                "quantity": item["returned"],
+                "held": item["held"],
+            }
+            if not item["lot"]:
+                message = self.env._(
+                    "Lot %(lot)s of %(product)s does not exist: it was never delivered to anyone; "
+                    "%(quantity)s returned.",
+                    **values,
+                )
+            elif not item["held"]:
+                message = self.env._(
+                    "Lot %(lot)s of %(product)s was never delivered to %(customer)s (or it was all "
+                    "returned already); %(quantity)s returned.",
+                    **values,
+                )
+            else:
+                message = self.env._(
+                    "Lot %(lot)s of %(product)s: %(customer)s returns %(quantity)s but holds only "
+                    "%(held)s (delivered, net of earlier returns).",
+                    **values,
+                )
+            messages.append(message)
+        raise UserError(
+            self.env._(
+                "This return is refused:\n%s\nAn expiry manager may accept it with “Accept Return”, "
+                "giving a reason.",
+                "\n".join(f"• {message}" for message in messages),
+            )
+        )
+
+    def _log_return_overrides(self, excess):
+        """Log each accepted excess on its lot (created by now if the return named a new one)."""
+        reason = self.env.context.get("medical_return_override_reason")
+        for item in excess:
+            lot = item["lot"] or self.env["stock.lot"].search(
+                [("name", "=", item["name"]), ("product_id", "=", item["product"].id)], limit=1
+            )
+            self.env["medical.audit.log"]._log(
+                lot,
+                "return_override",
+                new_values={
+                    lot.id: {
+                        "customer": item["customer"].display_name or None,
+                        "returned": item["returned"],
+                        "held": item["held"],
+                    }
+                },
+                reason=reason,
+            )
+
+    def _redirect_returns_to_quarantine(self):
+        """Recalled, blocked, expired or near-expiry units coming back from customers go to quarantine.
+
+        Whatever transfer brings them back: never into sellable stock.
+        """
+        now = fields.Datetime.now()
+        lines = self._customer_returns().filtered(
+            lambda ml: (
+                ml.location_dest_id.usage == "internal"
+                and not ml.location_dest_id.is_quarantine
+                and ml._returned_lot()._is_quarantine_bound(now)
+            )
+        )
+        for line in lines:
+            warehouse = line.location_dest_id.warehouse_id or line.move_id.picking_type_id.warehouse_id
+            if warehouse:
+                line.location_dest_id = warehouse._get_quarantine_location()
+        for picking in lines.picking_id:
+            redirected = lines.filtered(
+                lambda ml, p=picking: ml.picking_id == p and ml.location_dest_id.is_quarantine
+            )
+            if redirected:
+                picking.message_post(
+                    body=Markup("%s<ul>%s</ul>")
+                    % (
+                        self.env._("Returned to quarantine, not to sellable stock:"),
+                        Markup("").join(
+                            Markup("<li>%s</li>")
+                            % self.env._(
+                                "Lot %(lot)s (%(quantity)s) to %(location)s",
+                                lot=line.lot_id.name,
+                                quantity=line.quantity,
+                                location=line.location_dest_id.display_name,
+                            )
+                            for line in redirected
+                        ),
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Quarantine release and guard overrides

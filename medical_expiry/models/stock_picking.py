@@ -3,6 +3,7 @@ import json
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 
@@ -14,6 +15,13 @@ class StockPicking(models.Model):
         compute="_compute_expiry_warning",
         help="At least one lot of this transfer is in a near-expiry level whose outbound policy is Warn.",
     )
+    recall_id = fields.Many2one(
+        "medical.recall",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The recall that made this transfer: quarantine, return from a customer or to the supplier.",
+    )
 
     @api.depends("move_line_ids.expiry_warning")
     def _compute_expiry_warning(self):
@@ -24,6 +32,7 @@ class StockPicking(models.Model):
         # A hard refusal comes before any wizard (backorder, product_expiry's expired-lot confirmation);
         # the signature for a release from quarantine comes after them, right before the transfer is done.
         self.move_line_ids._check_expiry_guards()
+        self.move_line_ids._check_customer_returns()
         res = super()._pre_action_done_hook()
         if res is not True:
             return res
@@ -58,6 +67,7 @@ class StockPicking(models.Model):
                 body=Markup("<br/>").join(messages),
                 subject=self.env._("Short shelf life at receipt"),
             )
+        self.env["medical.recall"]._refresh_progress_of_lots(lines.lot_id)
         return res
 
     def _medical_signatures(self):
@@ -78,3 +88,29 @@ class StockPicking(models.Model):
             )
         )
         return Signature.browse([signature_id for (signature_id,) in self.env.cr.fetchall()])
+
+    # ------------------------------------------------------------------
+    # Customer returns above what was delivered
+    # ------------------------------------------------------------------
+    def action_accept_return(self):
+        """Managers accept a refused customer return, giving a reason (logged)."""
+        self._check_return_override_allowed()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Accept Return"),
+            "res_model": "medical.return.override.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_picking_id": self.id},
+        }
+
+    def _check_return_override_allowed(self):
+        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
+            raise AccessError(self.env._("Only expiry managers can accept a refused customer return."))
+
+    def _validate_accepting_return(self, reason):
+        """Validate, letting through returns above what the customer received; the override is logged."""
+        self._check_return_override_allowed()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why this return is accepted."))
+        return self.with_context(medical_return_override_reason=reason).button_validate()

@@ -75,6 +75,7 @@ class MedicalExpiryWorkbench(models.Model):
         "product.template": ["categ_id", "uom_id"],
         "product.supplierinfo": ["partner_id", "product_tmpl_id", "product_id", "company_id", "sequence"],
         "medical.expiry.rule": ["outbound_policy"],
+        "medical.recall": ["state", "lot_ids"],
         "sale.order.line": [
             "product_id",
             "company_id",
@@ -113,6 +114,7 @@ class MedicalExpiryWorkbench(models.Model):
     color = fields.Integer(compute="_compute_color")
     is_blocked = fields.Boolean(string="Blocked", readonly=True)
     block_reason = fields.Selection(BLOCK_REASONS, readonly=True)
+    open_recall = fields.Boolean(readonly=True, help="The lot is recalled by a recall still in progress.")
     location_id = fields.Many2one("stock.location", readonly=True)
     warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
     in_transit = fields.Boolean(
@@ -237,6 +239,11 @@ class MedicalExpiryWorkbench(models.Model):
                         WHEN lot.days_to_expiry <= 180 THEN 'days_180'
                         ELSE 'beyond_180' END AS expiry_bucket,
                    COALESCE(lot.is_blocked, FALSE) AS is_blocked, lot.block_reason,
+                   EXISTS (SELECT 1
+                             FROM medical_recall_stock_lot_rel recalled
+                             JOIN medical_recall recall ON recall.id = recalled.recall_id
+                            WHERE recalled.lot_id = quant.lot_id AND recall.state = 'in_progress')
+                       AS open_recall,
                    quant.location_id, location.warehouse_id, location.usage = 'transit' AS in_transit,
                    CASE WHEN location.usage = 'transit' THEN %(transit_source)s END
                        AS transit_source_warehouse_id,

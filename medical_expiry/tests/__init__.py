@@ -7,3 +7,5 @@ from . import test_receipt_guard
 from . import test_workbench
 from . import test_reports
 from . import test_vouchers
+from . import test_customer_returns
+from . import test_recall

@@ -1,0 +1,34 @@
+from odoo import models
+
+
+class StockWarehouse(models.Model):
+    _inherit = "stock.warehouse"
+
+    def _get_quarantine_location(self):
+        """The warehouse's quarantine location, created on demand under its view location.
+
+        Recalled stock and returned bad stock go there; nothing in it is reserved for customers, and
+        taking stock out of it towards sellable stock needs a signature.
+        """
+        self.ensure_one()
+        Location = self.env["stock.location"].sudo()
+        location = Location.search(
+            [
+                ("warehouse_id", "=", self.id),
+                ("is_quarantine", "=", True),
+                ("usage", "=", "internal"),
+            ],
+            order="id",
+            limit=1,
+        )
+        if not location:
+            location = Location.create(
+                {
+                    "name": self.env._("Quarantine"),
+                    "usage": "internal",
+                    "is_quarantine": True,
+                    "location_id": self.view_location_id.id,
+                    "company_id": self.company_id.id,
+                }
+            )
+        return location.sudo(False)
