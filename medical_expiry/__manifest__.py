@@ -23,6 +23,7 @@
         "data/ir_sequence_data.xml",
         "data/mail_activity_type_data.xml",
         "data/medical_expiry_rule_data.xml",
+        "data/barcode_rule_data.xml",
         "wizard/medical_lot_block_wizard_views.xml",
         "wizard/medical_signature_wizard_views.xml",
         "wizard/medical_lot_expiry_wizard_views.xml",

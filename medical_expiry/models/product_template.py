@@ -21,3 +21,9 @@ class ProductTemplate(models.Model):
         help="Refuse Receipt: the receipt cannot be validated. Warn: it is validated and a warning "
         "is posted on it.",
     )
+    registration_number = fields.Char(string="Registration Certificate No.")
+    registration_expiry_date = fields.Date(
+        string="Registration Certificate Expiry",
+        help="注册证有效期至. Receiving the product from a supplier after this date warns or is refused, as "
+        "the company's policy for expired registration certificates says.",
+    )

@@ -33,6 +33,7 @@ class StockLot(models.Model):
         help="Days left before the expiration date; empty when the lot has no expiration date. "
         "Refreshed every night.",
     )
+    production_date = fields.Date()
     expiry_state = fields.Selection(
         EXPIRY_STATES,
         compute="_compute_expiry_level",
