@@ -27,6 +27,7 @@
         "wizard/medical_lot_block_wizard_views.xml",
         "wizard/medical_signature_wizard_views.xml",
         "wizard/medical_lot_expiry_wizard_views.xml",
+        "wizard/medical_lot_import_wizard_views.xml",
         "views/medical_audit_log_views.xml",
         "views/medical_expiry_rule_views.xml",
         "views/stock_lot_views.xml",

@@ -2,6 +2,7 @@ from . import barcode_nomenclature
 from . import barcode_rule
 from . import mail_activity
 from . import medical_audit_log
+from . import medical_lot_import
 from . import medical_signature
 from . import medical_udi_parser
 from . import medical_expiry_dashboard

@@ -5,3 +5,6 @@ from . import test_lot_expiry
 from . import test_outbound_guard
 from . import test_receipt_guard
 from . import test_workbench
+from . import test_gs1_receiving
+from . import test_lot_import
+from . import test_registration
