@@ -30,3 +30,8 @@ class ProductTemplate(models.Model):
         help="注册证编号 (or filing number) of the medical device; printed on vouchers and "
         "traceability reports.",
     )
+    registration_expiry_date = fields.Date(
+        string="Registration Certificate Expiry",
+        help="注册证有效期至. Receiving the product from a supplier after this date warns or is refused, as "
+        "the company's policy for expired registration certificates says.",
+    )

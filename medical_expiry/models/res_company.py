@@ -27,6 +27,16 @@ class ResCompany(models.Model):
         help="Days from the opening of a class III recall within which every customer must be notified.",
     )
 
+    registration_expiry_policy = fields.Selection(
+        [("warn", "Warn"), ("block", "Refuse Receipt")],
+        string="Expired Registration Certificate at Receipt",
+        required=True,
+        default="block",
+        help="What happens when a receipt from a supplier brings a product whose registration certificate "
+        "(注册证) has expired. Refuse Receipt: the receipt cannot be validated. Warn: it is validated and a "
+        "warning is posted on it.",
+    )
+
     def _recall_notice_days(self, recall_class):
         """Days a recall of ``recall_class`` leaves to notify the customers."""
         self.ensure_one()

@@ -31,6 +31,7 @@ class StockMoveLine(models.Model):
         help="Why this outbound line was caused by expiry, judged when the line is done: a scrapped, "
         "returned or clearance-sold lot that was expired, blocked or in a near-expiry level.",
     )
+    production_date = fields.Date(help="Read from the UDI scanned at receipt; given to the lot it creates.")
 
     @api.depends("lot_id.expiry_rule_id.outbound_policy", "location_id", "location_dest_id")
     def _compute_expiry_warning(self):
@@ -64,6 +65,18 @@ class StockMoveLine(models.Model):
             )
         )
 
+    def _expired_registration_receipts(self):
+        """Lines receiving from a supplier a product whose registration certificate expired before today."""
+        today = fields.Date.context_today(self)
+        return self.filtered(
+            lambda ml: (
+                ml.location_id.usage == "supplier"
+                and ml.quantity > 0
+                and ml.product_id.registration_expiry_date
+                and ml.product_id.registration_expiry_date < today
+            )
+        )
+
     def _check_expiry_guards(self):
         """Refuse what must not move, naming each lot and why: the one validation check of the guards."""
         errors = []
@@ -90,6 +103,9 @@ class StockMoveLine(models.Model):
         for move_line in self._short_shelf_life_receipts():
             if move_line.product_id.receipt_shelf_life_policy == "block":
                 errors.append(move_line._short_shelf_life_message())
+        for move_line in self._expired_registration_receipts():
+            if move_line.company_id.registration_expiry_policy == "block":
+                errors.append(move_line._expired_registration_message())
         if errors:
             raise UserError(
                 self.env._(
@@ -106,6 +122,33 @@ class StockMoveLine(models.Model):
             days=self._expiry_days_left(),
             min=self.product_id.min_shelf_life_receipt_days,
         )
+
+    def _expired_registration_message(self):
+        return self.env._(
+            "%(product)s: registration certificate %(number)s expired on %(date)s.",
+            product=self.product_id.display_name,
+            number=self.product_id.registration_number or self.env._("(no number)"),
+            date=fields.Date.to_string(self.product_id.registration_expiry_date),
+        )
+
+    def _receipt_warnings(self):
+        """[(line, subject, message)]: the receipt checks these lines go past because their policy warns.
+
+        A refusing policy has stopped the validation before (``_check_expiry_guards``).
+        """
+        return [
+            (line, self.env._("Short shelf life at receipt"), line._short_shelf_life_message())
+            for line in self._short_shelf_life_receipts()
+        ] + [
+            (line, self.env._("Expired registration certificate"), line._expired_registration_message())
+            for line in self._expired_registration_receipts()
+        ]
+
+    def _prepare_new_lot_vals(self):
+        vals = super()._prepare_new_lot_vals()
+        if self.production_date:
+            vals["production_date"] = self.production_date
+        return vals
 
     def _action_done(self):
         # Every way of doing a move ends here (pickings, imports, code): the guards hold on all of them.
@@ -377,21 +420,23 @@ class StockMoveLine(models.Model):
 
     def _expiry_guard_overrides(self):
         """{lot: why}: the warnings a user went past by validating these lines."""
-        overrides = {}
-        for line in self._short_shelf_life_receipts():
-            overrides[line.lot_id] = line._short_shelf_life_message()
+        overrides = defaultdict(list)
+        for line, _subject, message in self._receipt_warnings():
+            overrides[line.lot_id].append(message)
         for line in self.filtered(lambda ml: ml.lot_id and ml._is_outbound_route()):
             if line.lot_id.product_expiry_alert:
-                overrides[line.lot_id] = self.env._(
-                    "Expired lot %s shipped after confirmation.", line.lot_id.name
+                overrides[line.lot_id].append(
+                    self.env._("Expired lot %s shipped after confirmation.", line.lot_id.name)
                 )
             elif line.expiry_warning:
-                overrides[line.lot_id] = self.env._(
-                    "Lot %(lot)s shipped in level “%(level)s”, which warns.",
-                    lot=line.lot_id.name,
-                    level=line.lot_id.expiry_rule_id.name,
+                overrides[line.lot_id].append(
+                    self.env._(
+                        "Lot %(lot)s shipped in level “%(level)s”, which warns.",
+                        lot=line.lot_id.name,
+                        level=line.lot_id.expiry_rule_id.name,
+                    )
                 )
-        return overrides
+        return {lot: "\n".join(dict.fromkeys(messages)) for lot, messages in overrides.items() if lot}
 
     def _mark_expiry_outbound(self):
         """Record, as lines are done, the facts the KPIs need and history cannot give back later."""

@@ -1,4 +1,5 @@
 import json
+from collections import defaultdict
 
 from markupsafe import Markup
 
@@ -23,10 +24,58 @@ class StockPicking(models.Model):
         help="The recall that made this transfer: quarantine, return from a customer or to the supplier.",
     )
 
+    udi_code = fields.Char(
+        string="Scan GS1 / UDI",
+        copy=False,
+        help="Scan or paste the UDI of a device received (GS1-128 or DataMatrix content, or the printed "
+        "text with its AIs in parentheses): product, lot or serial number, dates and quantity are filled "
+        "in the detailed operations.",
+    )
+
     @api.depends("move_line_ids.expiry_warning")
     def _compute_expiry_warning(self):
         for picking in self:
             picking.expiry_warning = any(picking.move_line_ids.mapped("expiry_warning"))
+
+    def action_apply_udi(self):
+        self.ensure_one()
+        self._apply_udi_code(self.udi_code)
+        self.udi_code = False
+
+    def _apply_udi_code(self, code):
+        """Fill this receipt's detailed operations from a scanned UDI; returns the move line written.
+
+        The code's GTIN (the product's ``barcode``) picks the move. A code that cannot be read, or that
+        contradicts the receipt or a lot already known, raises a UserError before anything is written.
+        """
+        self.ensure_one()
+        if self.picking_type_code != "incoming" or self.state in ("draft", "done", "cancel"):
+            raise UserError(self.env._("%s is not a receipt waiting to be received: scan on one.", self.name))
+        udi = self.env["medical.udi.parser"]._parse_udi(code)
+        return self._udi_move(udi["gtin"])._apply_udi(udi)
+
+    def _udi_move(self, gtin):
+        """The move of this receipt for the product a GTIN identifies, one still short of its demand first."""
+        product = self.env["product.product"]._products_by_gtin([gtin]).get(gtin)
+        if not product:
+            raise UserError(
+                self.env._(
+                    "No product has GTIN %s: set it as the barcode of the product it identifies.", gtin
+                )
+            )
+        moves = self.move_ids.filtered(
+            lambda move: move.product_id == product and move.state not in ("done", "cancel")
+        )
+        if not moves:
+            raise UserError(
+                self.env._(
+                    "GTIN %(gtin)s is %(product)s, which receipt %(receipt)s does not bring.",
+                    gtin=gtin,
+                    product=product.display_name,
+                    receipt=self.name,
+                )
+            )
+        return next((move for move in moves if move.quantity < move.product_uom_qty), moves[0])
 
     def _pre_action_done_hook(self):
         # A hard refusal comes before any wizard (backorder, product_expiry's expired-lot confirmation);
@@ -50,7 +99,7 @@ class StockPicking(models.Model):
         return {"quarantine_release": self.button_validate}[signed_action]()
 
     def _action_done(self):
-        short_lines = self.move_line_ids._short_shelf_life_receipts()
+        warnings = self.move_line_ids._receipt_warnings()
         res = super()._action_done()
         # Lots received are only created by the move; the facts are read once everything is done.
         lines = self.move_line_ids.filtered(lambda ml: ml.quantity > 0)
@@ -59,14 +108,11 @@ class StockPicking(models.Model):
             self.env["medical.audit.log"]._log(
                 lot, "guard_override", new_values={lot.id: movements.get(lot.id)}, reason=reason
             )
-        for picking in short_lines.picking_id:
-            messages = [
-                line._short_shelf_life_message() for line in short_lines if line.picking_id == picking
-            ]
-            picking.message_post(
-                body=Markup("<br/>").join(messages),
-                subject=self.env._("Short shelf life at receipt"),
-            )
+        messages = defaultdict(list)
+        for line, subject, message in warnings:
+            messages[line.picking_id, subject].append(message)
+        for (picking, subject), picking_messages in messages.items():
+            picking.message_post(body=Markup("<br/>").join(dict.fromkeys(picking_messages)), subject=subject)
         self.env["medical.recall"]._refresh_progress_of_lots(lines.lot_id)
         return res
 

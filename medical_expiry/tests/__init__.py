@@ -9,3 +9,6 @@ from . import test_reports
 from . import test_vouchers
 from . import test_customer_returns
 from . import test_recall
+from . import test_gs1_receiving
+from . import test_lot_import
+from . import test_registration

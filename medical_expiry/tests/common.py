@@ -6,9 +6,15 @@ from PyPDF2 import PdfReader
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase
+from odoo.tools.barcode import get_barcode_check_digit
 
 # The login password of the test users, re-entered when they sign.
 PASSWORD = "Expiry-Test-2026"
+
+
+def gtin(digits):
+    """``digits`` followed by their GS1 check digit: a valid GTIN-8, -12, -13 or -14 for one digit less."""
+    return digits + str(get_barcode_check_digit(digits + "0"))
 
 
 class MedicalExpiryCase(TransactionCase):

@@ -1,0 +1,162 @@
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.barcode import get_barcode_check_digit
+
+# What a UDI tells at receipt, whichever carrier it comes in.
+UDI_KEYS = ("gtin", "lot", "serial", "production_date", "expiration_date", "quantity")
+# The GS1 application identifiers a receipt reads, and the UDI key each fills. Other AIs Odoo's
+# nomenclature knows (SSCC, best-before date, weights…) are read and left aside.
+GS1_AI_KEYS = {
+    "01": "gtin",
+    "02": "gtin",  # the GTIN of the items a logistic unit contains, counted by (37)
+    "10": "lot",
+    "11": "production_date",
+    "17": "expiration_date",
+    "21": "serial",
+    "30": "quantity",
+    "37": "quantity",
+}
+# A GS1 element string starts with an AI, written plain or in parentheses, or with a symbology
+# identifier (]C1 GS1-128, ]d2 DataMatrix, ]Q3 QR…) or an FNC1.
+GS1_START = re.compile(r"\d|\(\d|\][A-Za-z]\d|\x1d")
+SYMBOLOGY_IDENTIFIER = re.compile(r"\][A-Za-z]\d")
+PARENTHESISED_AI = re.compile(r"\((\d{2,4})\)")
+FNC1 = "\x1d"
+
+
+class MedicalUdiParser(models.AbstractModel):
+    """Reads the UDI (unique device identification) a device carries into one plain structure.
+
+    China's UDI rules admit the carriers of three issuing agencies: GS1, MA (IDcode) and AHM. Each
+    carrier has a recogniser and a parser behind the one entry point, ``_parse_udi``, and every parser
+    returns the same keys, so receipts and imports never care which carrier a code came in.
+    """
+
+    _name = "medical.udi.parser"
+    _description = "UDI Parser"
+
+    @api.model
+    def _parse_udi(self, code):
+        """{gtin, lot, serial, production_date, expiration_date, quantity} of a scanned or pasted UDI.
+
+        Dates are ``datetime.date``, the quantity a number, what the code does not carry False.
+        Raises a UserError naming the problem when the code cannot be read.
+        """
+        code = (code or "").strip()
+        if not code:
+            raise UserError(self.env._("Scan or paste a UDI code first."))
+        for recognises, parse in self._udi_carriers():
+            if recognises(code):
+                udi = parse(code)
+                self._check_udi(udi)
+                return udi
+        raise UserError(self.env._("“%s” is not a UDI in a format this database reads (GS1).", code))
+
+    @api.model
+    def _udi_carriers(self):
+        """(recogniser, parser) of each UDI carrier, tried in order."""
+        return [(GS1_START.match, self._parse_gs1)]
+
+    @api.model
+    def _check_udi(self, udi):
+        """What no carrier may say, whatever its syntax."""
+        if not udi["gtin"]:
+            raise UserError(self.env._("The code carries no product identifier (GTIN / UDI-DI)."))
+        if (
+            udi["production_date"]
+            and udi["expiration_date"]
+            and udi["production_date"] > udi["expiration_date"]
+        ):
+            raise UserError(
+                self.env._(
+                    "The code says the device was produced on %(production)s, after it expires on "
+                    "%(expiry)s.",
+                    production=fields.Date.to_string(udi["production_date"]),
+                    expiry=fields.Date.to_string(udi["expiration_date"]),
+                )
+            )
+        if udi["quantity"] is not False and udi["quantity"] <= 0:
+            raise UserError(self.env._("The code's quantity must be positive, not %s.", udi["quantity"]))
+
+    # ------------------------------------------------------------------
+    # GS1
+    # ------------------------------------------------------------------
+    @api.model
+    def _gs1_nomenclature(self):
+        """The company's GS1 nomenclature, or Odoo's default one (which also reads AI 11, see data/)."""
+        nomenclature = self.env.company.nomenclature_id
+        if nomenclature.is_gs1_nomenclature:
+            return nomenclature
+        return self.env.ref("barcodes_gs1_nomenclature.default_gs1_nomenclature")
+
+    @api.model
+    def _parse_gs1(self, code):
+        """A GS1 element string (GS1-128, DataMatrix, or written with parenthesised AIs), read by Odoo's
+        GS1 nomenclature, which checks the check digits and reads the dates (DD=00: the month's last day).
+        """
+        element_string = self._gs1_fnc1_form(code)
+        trace = []
+        nomenclature = self._gs1_nomenclature().with_context(gs1_trace=trace)
+        try:
+            elements = nomenclature.parse_barcode(element_string)
+        except ValueError:
+            # Odoo reads a date with strptime, which refuses a month 13 or a 30 February.
+            raise UserError(
+                self.env._(
+                    "Impossible date in (%(ai)s) %(value)s: GS1 dates are YYMMDD.",
+                    ai=trace[-1]["ai"],
+                    value=trace[-1]["value"],
+                )
+            ) from None
+        if not elements:
+            raise UserError(self._gs1_refusal(trace, element_string))
+        udi = dict.fromkeys(UDI_KEYS, False)
+        given = set()
+        for element in elements:
+            key = GS1_AI_KEYS.get(element["ai"])
+            if not key:
+                continue
+            if key in given:
+                raise UserError(
+                    self.env._("The code gives the same information twice (AI %s).", element["ai"])
+                )
+            given.add(key)
+            udi[key] = False if element["value"] == "" else element["value"]
+        return udi
+
+    @api.model
+    def _gs1_fnc1_form(self, code):
+        """The element string as a scanner sends it: "(01)…(17)…(10)…" becomes "01…<FNC1>17…<FNC1>10…".
+
+        An FNC1 ends every element, so a variable-length value (a lot) never swallows the next AI.
+        """
+        prefix, *parts = PARENTHESISED_AI.split(code)
+        if not parts:
+            return code
+        elements = [ai + value.strip() for ai, value in zip(parts[::2], parts[1::2], strict=True)]
+        if prefix and not SYMBOLOGY_IDENTIFIER.fullmatch(prefix):
+            elements.insert(0, prefix)
+            prefix = ""
+        return prefix + FNC1.join(elements)
+
+    @api.model
+    def _gs1_refusal(self, trace, element_string):
+        """Why Odoo's nomenclature refused an element string, from the elements it tried to read."""
+        last_read = max((index for index, element in enumerate(trace) if element["read"]), default=-1)
+        for element in trace[last_read + 1 :]:
+            if element["content_type"] == "identifier":
+                value = element["value"]
+                return self.env._(
+                    "Wrong check digit in (%(ai)s) %(value)s: the last digit should be %(digit)s.",
+                    ai=element["ai"],
+                    value=value,
+                    digit=get_barcode_check_digit("0" * (18 - len(value)) + value),
+                )
+        rest = trace[last_read]["rest"] if last_read >= 0 else element_string
+        return self.env._(
+            "Cannot read the code from “%s” on: unknown GS1 application identifier, or a value longer "
+            "than its AI allows.",
+            rest.replace(FNC1, "<GS>"),
+        )
