@@ -5,7 +5,11 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, format_datetime
 
-RECALL_CLASSES = [("class_1", "Class I"), ("class_2", "Class II"), ("class_3", "Class III")]
+RECALL_CLASSES = [
+    ("class_1", "Class I Recall"),
+    ("class_2", "Class II Recall"),
+    ("class_3", "Class III Recall"),
+]
 RECALL_SOURCES = [
     ("manufacturer", "Manufacturer Notice"),
     ("regulator", "Regulator Notice"),

@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .common import MedicalExpiryCase
+from .common import MedicalExpiryCase, gtin
 
 
 @tagged("post_install", "-at_install")
@@ -42,3 +42,19 @@ class TestTours(HttpCase, MedicalExpiryCase):
         row = self._audit_rows(self.good, "lot_unblock")
         self.assertEqual(row.signature_id.user_id.login, "admin")
         self.assertEqual(row.reason, "Re-inspected, packaging intact")
+
+    def test_receive_by_scanning_a_gs1_code(self):
+        self.syringe.barcode = gtin("0690123456789")
+        receipt = self._create_picking(
+            self.syringe, 4, partner=self.supplier, picking_type=self.warehouse.in_type_id
+        )
+        self.start_tour(self._form_url(receipt), "medical_expiry_gs1_receipt", login="admin")
+        line = receipt.move_line_ids.filtered(lambda ml: ml.lot_name == "LOT-TOUR")
+        self.assertEqual(line.quantity, 4)
+        self.assertEqual(str(line.expiration_date.date()), "2028-12-31")
+
+    def test_start_a_recall_from_a_lot(self):
+        self.start_tour(self._form_url(self.good), "medical_expiry_recall_from_lot", login="admin")
+        recall = self.env["medical.recall"].search([("lot_ids", "in", self.good.ids)])
+        self.assertEqual(recall.recall_class, "class_2")
+        self.assertEqual(recall.reason, "Sterile barrier may be damaged")

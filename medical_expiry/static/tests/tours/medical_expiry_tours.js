@@ -50,3 +50,41 @@ tours.add("medical_expiry_signed_unblock", {
         { trigger: ".o_form_view button[name=action_block]" },
     ],
 });
+
+// Receive by scanning: the GS1 element string fills lot, expiry date and quantity on the receipt.
+tours.add("medical_expiry_gs1_receipt", {
+    steps: () => [
+        {
+            trigger: ".o_form_view .o_field_widget[name=udi_code] input",
+            // Pasted at once, as a scanner in keyboard mode or a copied code arrives.
+            run(helpers) {
+                const input = helpers.anchor;
+                input.value = "(01)06901234567892(17)281231(10)LOT-TOUR(30)4";
+                input.dispatchEvent(new Event("input", { bubbles: true }));
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        { trigger: ".o_form_view button[name=action_apply_udi]", run: "click" },
+        {
+            trigger: ".o_field_widget[name=move_ids_without_package] .o_data_row button.fa-list",
+            run: "click",
+        },
+        { trigger: ".modal .o_data_row:contains('LOT-TOUR')" },
+        { trigger: ".modal .modal-footer .btn-primary", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+    ],
+});
+
+// Start a recall from a lot: the wizard opens on that lot and creates the recall record.
+tours.add("medical_expiry_recall_from_lot", {
+    steps: () => [
+        { trigger: ".o_form_view .o_cp_action_menus .dropdown-toggle", run: "click" },
+        { trigger: ".o-dropdown--menu .o-dropdown-item:contains('Recall')", run: "click" },
+        { trigger: ".modal .o_field_widget[name=lot_ids] .o_tag:contains('SYR-GOOD')" },
+        { trigger: ".modal .o_field_widget[name=recall_class] select", run: 'select "class_2"' },
+        { trigger: ".modal .o_field_widget[name=reason] textarea", run: "edit Sterile barrier may be damaged" },
+        { trigger: ".modal button[name=action_create]", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+        { trigger: ".o_form_view .o_field_widget[name=name]:contains('RC/')" },
+    ],
+});
