@@ -37,13 +37,33 @@ def rpc(path, params, session=None):
     )
 
 
-def search_id(session, model, domain):
+def call_kw(session, model, method, *args):
     result, _ = rpc(
-        "/web/dataset/call_kw",
-        {"model": model, "method": "search", "args": [domain], "kwargs": {"limit": 1}},
-        session,
+        "/web/dataset/call_kw", {"model": model, "method": method, "args": list(args), "kwargs": {}}, session
     )
+    return result
+
+
+def search_id(session, model, domain):
+    result = call_kw(session, model, "search", domain)
     return result[0] if result else None
+
+
+def demo_recall(session, lot):
+    """The demo has no recall: open one on a lot, through the wizard, as a quality officer would."""
+    wizard = call_kw(
+        session,
+        "medical.recall.wizard",
+        "create",
+        {
+            "scope": "lots",
+            "lot_ids": [(6, 0, [lot])],
+            "recall_class": "class_2",
+            "source": "manufacturer",
+            "reason": "厂家通知：无菌屏障可能受损 / Manufacturer notice: sterile barrier may be damaged",
+        },
+    )
+    return call_kw(session, "medical.recall.wizard", "action_create", [wizard])["res_id"]
 
 
 class Browser:
@@ -98,17 +118,21 @@ class Browser:
 def main():
     _uid, session = rpc("/web/session/authenticate", {"db": DB, "login": "admin", "password": "admin"})
     lot = search_id(session, "stock.lot", [("expiry_state", "=", "near_expiry")])
-    recall = search_id(session, "medical.recall", [])
-    picking = search_id(session, "stock.picking", [("picking_type_code", "=", "incoming")])
+    recall = search_id(session, "medical.recall", []) or demo_recall(session, lot)
+    picking = search_id(
+        session,
+        "stock.picking",
+        [("picking_type_code", "=", "incoming"), ("product_id.medical_device_class", "!=", False)],
+    ) or search_id(session, "stock.picking", [("picking_type_code", "=", "incoming")])
     browser = Browser(session)
     try:
-        browser.shot("/odoo/action-medical_expiry.action_expiry_workbench", "workbench-kanban.png")
+        # The first page compiles the web client's assets: give it time.
+        browser.shot("/odoo/action-medical_expiry.action_expiry_workbench", "workbench-kanban.png", wait=20)
         browser.shot(
             "/odoo/action-medical_expiry.action_expiry_workbench?view_type=pivot", "workbench-pivot.png"
         )
         browser.shot(f"/odoo/action-medical_expiry.action_lot_expiry/{lot}", "lot-form.png")
-        if recall:
-            browser.shot(f"/odoo/action-medical_expiry.action_medical_recall/{recall}", "recall-form.png")
+        browser.shot(f"/odoo/action-medical_expiry.action_medical_recall/{recall}", "recall-form.png")
         if picking:
             # Headless Chromium has no PDF viewer: the voucher's HTML rendering is the same template.
             browser.shot(
