@@ -155,6 +155,19 @@ class MedicalExpiryCase(TransactionCase):
         )
         return records.with_context(medical_signature_id=signature.id, medical_audit_reason=reason)
 
+    def _sign_in_wizard(self, user, action, password=PASSWORD, **vals):
+        """The signature window ``action`` opens, filled in by ``user`` (sign it with ``action_sign``)."""
+        defaults = {
+            key[len("default_") :]: value
+            for key, value in action["context"].items()
+            if key.startswith("default_")
+        }
+        return (
+            self.env[action["res_model"]]
+            .with_user(user)
+            .create({**defaults, "password": password, "meaning": "approval", "reason": "Checked", **vals})
+        )
+
     def _audit_rows(self, records, action):
         return self.env["medical.audit.log"].search(
             [("model", "=", records._name), ("res_id", "in", records.ids), ("action", "=", action)]

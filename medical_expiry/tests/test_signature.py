@@ -24,20 +24,11 @@ class TestSignature(MedicalExpiryCase):
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
 
-    def _wizard(self, user, records, signed_action, password=PASSWORD, **vals):
-        action = records.with_user(user)._fields and self.env["medical.signature"].with_user(
-            user
-        )._action_request_signature(records, signed_action)
-        defaults = {
-            key[len("default_") :]: value
-            for key, value in action["context"].items()
-            if key.startswith("default_")
-        }
-        return (
-            self.env[action["res_model"]]
-            .with_user(user)
-            .create({**defaults, "password": password, "meaning": "approval", "reason": "Checked", **vals})
+    def _wizard(self, user, records, signed_action, **vals):
+        action = (
+            self.env["medical.signature"].with_user(user)._action_request_signature(records, signed_action)
         )
+        return self._sign_in_wizard(user, action, **vals)
 
     def _fail_to_sign(self, user, records, signed_action):
         """Sign with a wrong password, keeping what the failure wrote (no savepoint around it)."""

@@ -9,18 +9,6 @@ from .common import PASSWORD, MedicalExpiryCase
 class TestSignedActions(MedicalExpiryCase):
     """Every critical action is refused without a signature and logged with one."""
 
-    def _sign_wizard(self, user, action, **vals):
-        defaults = {
-            key[len("default_") :]: value
-            for key, value in action["context"].items()
-            if key.startswith("default_")
-        }
-        return (
-            self.env[action["res_model"]]
-            .with_user(user)
-            .create({**defaults, "password": PASSWORD, "meaning": "execution", "reason": "Checked", **vals})
-        )
-
     def test_expiration_date_changes_through_the_signed_wizard(self):
         lot = self._create_lot(self.syringe, 200, name="SYR-DATE")
         old_date = lot.expiration_date
@@ -31,7 +19,7 @@ class TestSignedActions(MedicalExpiryCase):
         self._flush_tracking()
         action = lot.with_user(self.manager).action_change_expiration_date()
         self.assertEqual(action["res_model"], "medical.lot.expiry.wizard")
-        self._sign_wizard(
+        self._sign_in_wizard(
             self.manager, action, new_expiration_date=new_date, reason="Label misprinted by supplier"
         ).action_sign()
         self.assertEqual(lot.expiration_date, new_date)
@@ -68,7 +56,7 @@ class TestSignedActions(MedicalExpiryCase):
         with self.assertRaises(UserError):
             scrap.do_scrap()
         self.assertEqual(scrap.state, "draft")
-        self._sign_wizard(self.manager, action).action_sign()
+        self._sign_in_wizard(self.manager, action).action_sign()
         self.assertEqual(scrap.state, "done")
         row = self._audit_rows(lot, "scrap_expired")
         self.assertTrue(row.signature_id)
@@ -110,7 +98,7 @@ class TestSignedActions(MedicalExpiryCase):
         action = picking.with_user(self.compliance_officer).button_validate()
         self.assertEqual(action["context"]["default_signed_action"], "quarantine_release")
         self.assertNotEqual(picking.state, "done")
-        self._sign_wizard(self.compliance_officer, action, meaning="approval").action_sign()
+        self._sign_in_wizard(self.compliance_officer, action, meaning="approval").action_sign()
         self.assertEqual(picking.state, "done")
         row = self._audit_rows(lot, "quarantine_release")
         self.assertEqual(row.signature_id.user_id, self.compliance_officer)
