@@ -8,4 +8,12 @@ if ! psql -d "$DB" -tAc "SELECT 1 FROM ir_module_module WHERE name = 'medical_ex
     echo "run: creating $DB with medical_expiry and demo data (a few minutes, once)"
     odoo -d "$DB" -i medical_expiry --load-language=zh_CN --stop-after-init --log-level=warn
 fi
+# A database made by an older checkout is updated once to the module as it is now.
+stamp="$HOME/.cache/medical_expiry/$DB.module-sha"
+sha=$(find "$REPO/medical_expiry" -type f -not -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+    echo "run: updating medical_expiry in $DB"
+    odoo -d "$DB" -u medical_expiry --stop-after-init --log-level=warn
+    echo "$sha" > "$stamp"
+fi
 exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" -d "$DB" --db-filter="^$DB\$" --http-port="${HTTP_PORT:-8069}" "$@"
