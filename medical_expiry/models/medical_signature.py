@@ -232,6 +232,13 @@ class MedicalSignature(models.Model):
         return signature
 
     @api.model
+    def _request_signature_unless_signed(self, records, signed_action, **context):
+        """The signature window if ``records`` still need a signature for ``signed_action``, else None."""
+        if not records or self.env.su or self._signature_in_context(records, signed_action):
+            return None
+        return self._action_request_signature(records, signed_action, **context)
+
+    @api.model
     def _action_request_signature(self, records, signed_action, wizard="medical.signature.wizard", **context):
         """The window asking the current user to sign ``signed_action`` on ``records``."""
         self._check_can_sign(signed_action)

@@ -86,14 +86,10 @@ class StockPicking(models.Model):
         if res is not True:
             return res
         releasing = self.move_line_ids._quarantine_releases().picking_id
-        Signature = self.env["medical.signature"]
-        if (
-            releasing
-            and not self.env.su
-            and not Signature._signature_in_context(releasing, "quarantine_release")
-        ):
-            return Signature._action_request_signature(releasing, "quarantine_release", **self.env.context)
-        return res
+        request = self.env["medical.signature"]._request_signature_unless_signed(
+            releasing, "quarantine_release", **self.env.context
+        )
+        return request or res
 
     def _run_signed_action(self, signed_action):
         return {"quarantine_release": self.button_validate}[signed_action]()

@@ -8,11 +8,10 @@ class StockScrap(models.Model):
         return self.filtered(lambda scrap: scrap.lot_id.product_expiry_alert)
 
     def action_validate(self):
-        expired = self._expired_scraps()
-        Signature = self.env["medical.signature"]
-        if expired and not self.env.su and not Signature._signature_in_context(expired, "scrap_expired"):
-            return Signature._action_request_signature(expired, "scrap_expired")
-        return super().action_validate()
+        request = self.env["medical.signature"]._request_signature_unless_signed(
+            self._expired_scraps(), "scrap_expired"
+        )
+        return request or super().action_validate()
 
     def do_scrap(self):
         """Scrapping expired stock destroys regulated goods: a person signs it and it is logged."""
