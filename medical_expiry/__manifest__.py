@@ -2,7 +2,7 @@
     "name": "Medical Device Expiry Control",
     "summary": "Full-chain expiry (效期) control for medical-device distributors: "
     "rule library, lot levels, FEFO that never ships expired, blocked or recalled stock",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/medical-expiry/medical_expiry",
     "author": "medical_expiry developers",
@@ -34,6 +34,7 @@
         "report/medical_recall_report.xml",
         "data/medical_recall_data.xml",
         "wizard/medical_lot_import_wizard_views.xml",
+        "wizard/medical_qualification_wizard_views.xml",
         "views/medical_audit_log_views.xml",
         "views/medical_expiry_rule_views.xml",
         "views/stock_lot_views.xml",
@@ -45,6 +46,8 @@
         "views/res_config_settings_views.xml",
         "views/medical_expiry_dashboard_views.xml",
         "views/medical_recall_views.xml",
+        "views/medical_qualification_views.xml",
+        "views/medical_qualification_guard_views.xml",
         "views/medical_expiry_menus.xml",
         "report/medical_expiry_workbench_views.xml",
         "report/report_table_templates.xml",
@@ -61,5 +64,6 @@
     },
     "demo": [
         "demo/medical_expiry_demo.xml",
+        "demo/medical_qualification_demo.xml",
     ],
 }

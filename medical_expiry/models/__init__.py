@@ -2,6 +2,9 @@ from . import barcode_nomenclature
 from . import barcode_rule
 from . import mail_activity
 from . import medical_audit_log
+from . import medical_expiry_alert_mixin
+from . import medical_qualification
+from . import medical_qualification_guarded_mixin
 from . import medical_lot_import
 from . import medical_signature
 from . import medical_recall
@@ -11,10 +14,12 @@ from . import medical_udi_parser
 from . import medical_expiry_dashboard
 from . import medical_expiry_rule
 from . import product_product
+from . import purchase_order
 from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import sale_order
 from . import stock_location
 from . import stock_lot
 from . import stock_move

@@ -9,12 +9,12 @@ class MailActivity(models.Model):
         string="Expiry Level",
         index="btree_not_null",
         ondelete="set null",
-        help="The near-expiry level an expiry alert was raised for: with the lot, the alert type and "
+        help="The level an expiry alert was raised for: with the lot or qualification, the alert type and "
         "the user, what makes the daily job raise each alert once.",
     )
     expiry_auto_closed = fields.Boolean(
         string="Closed by the Expiry Job",
         readonly=True,
-        help="Closed by the daily job because the lot's level changed, not handled by a person: "
+        help="Closed by the daily job because the level changed, not handled by a person: "
         "does not count as a reached alert.",
     )

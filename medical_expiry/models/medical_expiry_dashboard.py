@@ -67,6 +67,34 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
         "back.",
     )
 
+    qualification_expiring_count = fields.Integer(
+        string="Qualifications to Renew",
+        compute="_compute_qualification_kpis",
+        help="Licences and registrations in an alert level, not yet replaced by a renewal.",
+    )
+    qualification_lapsed_count = fields.Integer(
+        string="Lapsed Qualifications",
+        compute="_compute_qualification_kpis",
+        help="Licences and registrations expired or revoked, not replaced by a valid one.",
+    )
+
+    @api.depends("company_id")
+    def _compute_qualification_kpis(self):
+        for dashboard in self:
+            pending = dashboard._pending_qualifications()
+            dashboard.qualification_expiring_count = len(pending.filtered(lambda q: q.state == "expiring"))
+            dashboard.qualification_lapsed_count = len(pending) - dashboard.qualification_expiring_count
+
+    def _pending_qualifications(self):
+        """The company's qualifications that need a renewal: expiring or lapsed, and not yet replaced."""
+        documents = self.env["medical.qualification"].search(
+            [
+                ("state", "in", ("expiring", "expired", "revoked")),
+                ("company_id", "in", [False, self.company_id.id]),
+            ]
+        )
+        return documents - documents._renewed()
+
     @api.depends("company_id")
     def _compute_stock_kpis(self):
         for dashboard in self:
@@ -257,6 +285,14 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
             self.env._("Inventory Adjustments"),
             "stock.move.line",
             self._period_domain() + [("move_id.is_inventory", "=", True)],
+        )
+
+    def action_open_qualifications(self):
+        return self._open(
+            self.env._("Qualifications to Renew"),
+            "medical.qualification",
+            [("id", "in", self._pending_qualifications().ids)],
+            "list,form",
         )
 
     def action_open_recalls(self):

@@ -2,20 +2,30 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .medical_qualification import QUALIFICATION_TYPES
 from .medical_signature import SIGNATURE_MEANINGS
 
-# The fields that decide which level a lot is in: changing one of them re-levels every lot.
-LEVEL_FIELDS = {"days_before_expiry", "company_id", "categ_id", "product_id", "active"}
+# The fields that decide which level a lot or a qualification is in: changing one of them re-levels all.
+LEVEL_FIELDS = {
+    "days_before_expiry",
+    "company_id",
+    "categ_id",
+    "product_id",
+    "active",
+    "applies_to",
+    "qualification_type",
+}
 # What the rule form sends along with a change so it can be signed; never stored.
 SIGNATURE_INPUTS = ("signature_password", "signature_meaning", "signature_meaning_text", "change_reason")
 
 
 class MedicalExpiryRule(models.Model):
-    """One near-expiry level of the rule library.
+    """One near-expiry level of the rule library, for lots or for qualifications.
 
     Rules come in sets, one per scope: a product, a category (sub-categories included) or a company
-    (or every company). A lot is judged by the most specific set that has a rule for it, and falls in the
-    level with the fewest days that still covers its remaining days.
+    (or every company); qualification rules are scoped by document type or a company. A lot or a
+    qualification is judged by the most specific set that has a rule for it, and falls in the level with
+    the fewest days that still covers its remaining days.
     """
 
     _name = "medical.expiry.rule"
@@ -25,10 +35,24 @@ class MedicalExpiryRule(models.Model):
 
     name = fields.Char(required=True, translate=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
+    applies_to = fields.Selection(
+        [("lot", "Lots"), ("qualification", "Qualifications")],
+        required=True,
+        default="lot",
+        tracking=True,
+        help="Lots: the goods' expiration dates. Qualifications: the end of validity of licences, "
+        "registrations and filings.",
+    )
+    qualification_type = fields.Selection(
+        QUALIFICATION_TYPES,
+        tracking=True,
+        help="Applies to the qualifications of this type; empty: to every type.",
+    )
     days_before_expiry = fields.Integer(
         required=True,
         tracking=True,
-        help="A lot enters this level when it has this many days or fewer left before it expires.",
+        help="A lot or qualification enters this level when it has this many days or fewer left before "
+        "it expires.",
     )
     company_id = fields.Many2one(
         "res.company",
@@ -44,7 +68,12 @@ class MedicalExpiryRule(models.Model):
     )
     product_id = fields.Many2one("product.product", tracking=True)
     scope = fields.Selection(
-        [("company", "Company"), ("category", "Category"), ("product", "Product")],
+        [
+            ("company", "Company"),
+            ("category", "Category"),
+            ("product", "Product"),
+            ("qualification_type", "Document Type"),
+        ],
         compute="_compute_scope",
         store=True,
     )
@@ -96,12 +125,28 @@ class MedicalExpiryRule(models.Model):
         for rule in self:
             rule.update(dict.fromkeys(SIGNATURE_INPUTS, False))
 
-    @api.depends("categ_id", "product_id")
+    @api.depends("categ_id", "product_id", "qualification_type")
     def _compute_scope(self):
         for rule in self:
-            rule.scope = rule.product_id and "product" or rule.categ_id and "category" or "company"
+            rule.scope = (
+                rule.product_id
+                and "product"
+                or rule.categ_id
+                and "category"
+                or rule.qualification_type
+                and "qualification_type"
+                or "company"
+            )
 
-    @api.constrains("days_before_expiry", "company_id", "categ_id", "product_id", "active")
+    @api.constrains(
+        "days_before_expiry",
+        "company_id",
+        "categ_id",
+        "product_id",
+        "active",
+        "applies_to",
+        "qualification_type",
+    )
     def _check_rule(self):
         for rule in self:
             if rule.days_before_expiry < 0:
@@ -110,6 +155,17 @@ class MedicalExpiryRule(models.Model):
                 raise ValidationError(
                     self.env._("Rule “%s” applies to a product or to a category, not both.", rule.name)
                 )
+            if rule.applies_to == "qualification" and (rule.product_id or rule.categ_id):
+                raise ValidationError(
+                    self.env._(
+                        "Qualification rule “%s” is scoped by document type, not by product or category.",
+                        rule.name,
+                    )
+                )
+            if rule.applies_to == "lot" and rule.qualification_type:
+                raise ValidationError(
+                    self.env._("Lot rule “%s” cannot be scoped by a qualification type.", rule.name)
+                )
             twin = self.search_count(
                 [
                     ("id", "!=", rule.id),
@@ -117,6 +173,8 @@ class MedicalExpiryRule(models.Model):
                     ("company_id", "=", rule.company_id.id),
                     ("categ_id", "=", rule.categ_id.id),
                     ("product_id", "=", rule.product_id.id),
+                    ("applies_to", "=", rule.applies_to),
+                    ("qualification_type", "=", rule.qualification_type),
                 ]
             )
             if twin:
@@ -139,7 +197,7 @@ class MedicalExpiryRule(models.Model):
             reason=inputs[0].get("change_reason"),
             signature=signature,
         )
-        self.env["stock.lot"]._refresh_expiry_levels()
+        self._refresh_levels()
         return rules
 
     def write(self, vals):
@@ -159,7 +217,7 @@ class MedicalExpiryRule(models.Model):
             signature=signature,
         )
         if LEVEL_FIELDS.intersection(vals):
-            self.env["stock.lot"]._refresh_expiry_levels()
+            self._refresh_levels()
         return res
 
     def unlink(self):
@@ -172,8 +230,13 @@ class MedicalExpiryRule(models.Model):
             signature=signature,
         )
         res = super().unlink()
-        self.env["stock.lot"]._refresh_expiry_levels()
+        self._refresh_levels()
         return res
+
+    @api.model
+    def _refresh_levels(self):
+        self.env["stock.lot"]._refresh_expiry_levels()
+        self.env["medical.qualification"]._refresh_levels()
 
     # ------------------------------------------------------------------
     # Signed changes
@@ -247,7 +310,7 @@ class MedicalExpiryRule(models.Model):
                        + (rule.company_id IS NULL)::int AS rank
                   FROM lot
                   JOIN medical_expiry_rule rule
-                    ON rule.active
+                    ON rule.active AND rule.applies_to = 'lot'
                    AND (rule.company_id IS NULL OR lot.company_id IS NULL OR rule.company_id = lot.company_id)
              LEFT JOIN product_category rule_categ ON rule_categ.id = rule.categ_id
                  WHERE rule.product_id = lot.product_id
@@ -276,3 +339,39 @@ class MedicalExpiryRule(models.Model):
             today=today,
             now=fields.Datetime.now(),
         )
+
+    @api.model
+    def _qualification_levels(self, qualifications):
+        """{qualification id: rule}: the level each qualification is in, by the lots' idea of a level.
+
+        The most specific rule set wins: its type's before every type's, its company's before every
+        company's; in it, the rule with the fewest days that still covers the days left. Expired,
+        revoked and open-ended documents are in no level. A few thousand documents: plain Python.
+        """
+        today = fields.Date.context_today(self)
+        rules = self.search([("applies_to", "=", "qualification")])
+        levels = {}
+        for qualification in qualifications.filtered(lambda q: q.date_end and not q.revoked):
+            days = (qualification.date_end - today).days
+            candidates = rules.filtered(
+                lambda rule, q=qualification: (
+                    rule.company_id in (q.company_id, self.env["res.company"])
+                    and rule.qualification_type in (q.qualification_type, False)
+                )
+            )
+            if days < 0 or not candidates:
+                continue
+            scope = min(_qualification_rule_rank(rule) for rule in candidates)
+            covering = [
+                rule
+                for rule in candidates
+                if _qualification_rule_rank(rule) == scope and rule.days_before_expiry >= days
+            ]
+            if covering:
+                levels[qualification.id] = min(covering, key=lambda rule: (rule.days_before_expiry, rule.id))
+        return levels
+
+
+def _qualification_rule_rank(rule):
+    """A type's rules before every type's; within, a company's before every company's."""
+    return 2 * (not rule.qualification_type) + (not rule.company_id)

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ProductTemplate(models.Model):
@@ -25,13 +25,33 @@ class ProductTemplate(models.Model):
         string="Specification / Model",
         help="规格型号, as on the registration certificate; printed on inbound and outbound vouchers.",
     )
+    device_category_code = fields.Char(
+        string="Classification Code",
+        help="分类编码 of the device (e.g. 14-01-02): a supplier's licence must list it, or a code it falls "
+        "under, when the licence names codes.",
+    )
+    qualification_ids = fields.One2many("medical.qualification", "product_tmpl_id", string="Qualifications")
     registration_number = fields.Char(
         string="Registration Certificate No.",
-        help="注册证编号 (or filing number) of the medical device; printed on vouchers and "
-        "traceability reports.",
+        compute="_compute_registration",
+        help="注册证编号 or 备案凭证编号, from the product's registration or filing certificate (the valid "
+        "one first, else the latest); printed on vouchers and traceability reports.",
     )
     registration_expiry_date = fields.Date(
-        string="Registration Certificate Expiry",
-        help="注册证有效期至. Receiving the product from a supplier after this date warns or is refused, as "
-        "the company's policy for expired registration certificates says.",
+        string="Registration Certificate Expiry", compute="_compute_registration"
     )
+
+    @api.depends("qualification_ids.state", "qualification_ids.date_end", "qualification_ids.number")
+    def _compute_registration(self):
+        for template in self:
+            certificates = template.sudo().qualification_ids.sorted(
+                lambda certificate: (
+                    certificate.state in ("valid", "expiring"),
+                    certificate.date_end or fields.Date.to_date("9999-12-31"),
+                )
+            )
+            template.registration_number = certificates[-1:].number
+            template.registration_expiry_date = certificates[-1:].date_end
+
+    def action_view_qualifications(self):
+        return self.env["medical.qualification"]._action_view_for(self)

@@ -27,14 +27,15 @@ class ResCompany(models.Model):
         help="Days from the opening of a class III recall within which every customer must be notified.",
     )
 
-    registration_expiry_policy = fields.Selection(
-        [("warn", "Warn"), ("block", "Refuse Receipt")],
-        string="Expired Registration Certificate at Receipt",
+    qualification_policy = fields.Selection(
+        [("warn", "Warn"), ("block", "Refuse")],
+        string="Lapsed Qualifications",
         required=True,
         default="block",
-        help="What happens when a receipt from a supplier brings a product whose registration certificate "
-        "(注册证) has expired. Refuse Receipt: the receipt cannot be validated. Warn: it is validated and a "
-        "warning is posted on it.",
+        help="What happens to a purchase order from a supplier whose licence lapsed or does not cover the "
+        "device's class, a sale order or delivery to a customer whose licence lapsed, and a receipt of a "
+        "device whose registration lapsed. Refuse: it cannot go on unless an expiry manager overrides "
+        "with a reason. Warn: it goes on with a note. Both are kept in the audit log.",
     )
 
     def _recall_notice_days(self, recall_class):

@@ -16,6 +16,4 @@ class ResConfigSettings(models.TransientModel):
     recall_notice_days_class_3 = fields.Integer(
         related="company_id.recall_notice_days_class_3", readonly=False
     )
-    registration_expiry_policy = fields.Selection(
-        related="company_id.registration_expiry_policy", readonly=False
-    )
+    qualification_policy = fields.Selection(related="company_id.qualification_policy", readonly=False)

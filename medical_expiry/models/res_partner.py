@@ -11,6 +11,17 @@ class ResPartner(models.Model):
         help="Deliveries to this customer only take lots with at least this many days left before expiry.",
     )
 
+    qualification_ids = fields.One2many("medical.qualification", "partner_id", string="Qualifications")
+    qualification_count = fields.Integer(compute="_compute_qualification_count")
+
+    @api.depends("qualification_ids")
+    def _compute_qualification_count(self):
+        for partner in self:
+            partner.qualification_count = len(partner.commercial_partner_id.sudo().qualification_ids)
+
+    def action_view_qualifications(self):
+        return self.env["medical.qualification"]._action_view_for(self.commercial_partner_id)
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["min_shelf_life_days"]

@@ -22,7 +22,8 @@ ALERT_BATCH_SIZE = 2000
 
 
 class StockLot(models.Model):
-    _inherit = "stock.lot"
+    _name = "stock.lot"
+    _inherit = ["stock.lot", "medical.expiry.alert.mixin"]
 
     expiration_date = fields.Datetime(tracking=True)
     days_to_expiry = fields.Integer(
@@ -251,53 +252,6 @@ class StockLot(models.Model):
             users = recipients_by_rule.get(rule_id) or lot.product_id.responsible_id or fallback
             wanted[lot.id, alert_types[state].id, rule_id or False] = users
         return wanted
-
-    def _sync_expiry_alerts(self):
-        """Raise the missing alerts of these lots and close the ones their level no longer calls for."""
-        wanted = self._wanted_expiry_alerts()
-        alert_types = self._expiry_alert_types()
-        existing = (
-            self.env["mail.activity"]
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("res_model", "=", "stock.lot"),
-                    ("res_id", "in", self.ids),
-                    ("activity_type_id", "in", [alert_type.id for alert_type in alert_types.values()]),
-                ]
-            )
-        )
-        raised = {
-            (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id, activity.user_id.id)
-            for activity in existing
-        }
-        model_id = self.env["ir.model"]._get_id("stock.lot")
-        today = fields.Date.context_today(self)
-        lots = self.browse([lot_id for lot_id, _type, _rule in wanted])
-        vals_list = [
-            {
-                "res_model_id": model_id,
-                "res_id": lot.id,
-                "activity_type_id": type_id,
-                "expiry_rule_id": rule_id,
-                "user_id": user.id,
-                "date_deadline": today,
-                "summary": lot._expiry_alert_summary(),
-            }
-            for lot, ((_lot_id, type_id, rule_id), users) in zip(lots, wanted.items(), strict=True)
-            for user in users
-            if (lot.id, type_id, rule_id, user.id) not in raised
-        ]
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
-        stale = existing.filtered(
-            lambda activity: (
-                activity.active
-                and (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id) not in wanted
-            )
-        )
-        stale.expiry_auto_closed = True
-        for activity in stale:
-            activity.action_feedback(feedback=self.browse(activity.res_id)._expiry_alert_closing_note())
 
     def _expiry_alert_summary(self):
         if self.expiry_state == "expired":

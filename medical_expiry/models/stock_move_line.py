@@ -65,18 +65,6 @@ class StockMoveLine(models.Model):
             )
         )
 
-    def _expired_registration_receipts(self):
-        """Lines receiving from a supplier a product whose registration certificate expired before today."""
-        today = fields.Date.context_today(self)
-        return self.filtered(
-            lambda ml: (
-                ml.location_id.usage == "supplier"
-                and ml.quantity > 0
-                and ml.product_id.registration_expiry_date
-                and ml.product_id.registration_expiry_date < today
-            )
-        )
-
     def _check_expiry_guards(self):
         """Refuse what must not move, naming each lot and why: the one validation check of the guards."""
         errors = []
@@ -103,9 +91,6 @@ class StockMoveLine(models.Model):
         for move_line in self._short_shelf_life_receipts():
             if move_line.product_id.receipt_shelf_life_policy == "block":
                 errors.append(move_line._short_shelf_life_message())
-        for move_line in self._expired_registration_receipts():
-            if move_line.company_id.registration_expiry_policy == "block":
-                errors.append(move_line._expired_registration_message())
         if errors:
             raise UserError(
                 self.env._(
@@ -123,14 +108,6 @@ class StockMoveLine(models.Model):
             min=self.product_id.min_shelf_life_receipt_days,
         )
 
-    def _expired_registration_message(self):
-        return self.env._(
-            "%(product)s: registration certificate %(number)s expired on %(date)s.",
-            product=self.product_id.display_name,
-            number=self.product_id.registration_number or self.env._("(no number)"),
-            date=fields.Date.to_string(self.product_id.registration_expiry_date),
-        )
-
     def _receipt_warnings(self):
         """[(line, subject, message)]: the receipt checks these lines go past because their policy warns.
 
@@ -139,9 +116,6 @@ class StockMoveLine(models.Model):
         return [
             (line, self.env._("Short shelf life at receipt"), line._short_shelf_life_message())
             for line in self._short_shelf_life_receipts()
-        ] + [
-            (line, self.env._("Expired registration certificate"), line._expired_registration_message())
-            for line in self._expired_registration_receipts()
         ]
 
     def _prepare_new_lot_vals(self):

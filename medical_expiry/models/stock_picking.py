@@ -9,7 +9,9 @@ from odoo.tools import SQL
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "medical.qualification.guarded.mixin"]
+    _qualification_guarded_action = "button_validate"
 
     expiry_warning = fields.Boolean(
         string="Near-Expiry Warning",
@@ -82,6 +84,7 @@ class StockPicking(models.Model):
         # the signature for a release from quarantine comes after them, right before the transfer is done.
         self.move_line_ids._check_expiry_guards()
         self.move_line_ids._check_customer_returns()
+        self._check_qualifications()
         res = super()._pre_action_done_hook()
         if res is not True:
             return res
@@ -94,9 +97,22 @@ class StockPicking(models.Model):
     def _run_signed_action(self, signed_action):
         return {"quarantine_release": self.button_validate}[signed_action]()
 
+    def _qualification_problems(self):
+        """A delivery needs the customer's licences valid; a receipt, the devices' registrations."""
+        lines = self.move_line_ids.filtered(lambda ml: ml.quantity > 0)
+        Qualification = self.env["medical.qualification"]
+        delivered = lines.filtered(lambda ml: ml.location_dest_id.usage == "customer").product_id
+        received = lines.filtered(lambda ml: ml.location_id.usage == "supplier").product_id
+        return Qualification._partner_problems(self.partner_id, delivered) + Qualification._product_problems(
+            received
+        )
+
     def _action_done(self):
+        # Transfers done from code skip the pre-hook: the guard holds here too.
+        self._check_qualifications()
         warnings = self.move_line_ids._receipt_warnings()
         res = super()._action_done()
+        self._log_qualification_passes()
         # Lots received are only created by the move; the facts are read once everything is done.
         lines = self.move_line_ids.filtered(lambda ml: ml.quantity > 0)
         movements = lines._audit_movements()

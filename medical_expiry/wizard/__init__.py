@@ -7,3 +7,5 @@ from . import medical_recall_wizard
 from . import medical_recall_resolve_wizard
 from . import medical_return_override_wizard
 from . import medical_lot_import_wizard
+from . import medical_qualification_override_wizard
+from . import medical_qualification_revoke_wizard

@@ -1,0 +1,61 @@
+from odoo import fields, models
+
+
+class MedicalExpiryAlertMixin(models.AbstractModel):
+    """Expiry alerts kept in line with what records call for: lots, qualifications.
+
+    A model gives ``_expiry_alert_types()`` ({state: activity type}), ``_wanted_expiry_alerts()``
+    ({(record id, activity type id, rule id): users}), ``_expiry_alert_summary()`` and
+    ``_expiry_alert_closing_note()``. The alert types are kept when done, so an alert handled once is
+    never raised again for the same level: syncing is idempotent.
+    """
+
+    _name = "medical.expiry.alert.mixin"
+    _description = "Expiry Alerts"
+
+    def _sync_expiry_alerts(self):
+        """Raise the missing alerts of these records and close the ones their level no longer calls for."""
+        wanted = self._wanted_expiry_alerts()
+        alert_types = self._expiry_alert_types()
+        existing = (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "in", [alert_type.id for alert_type in alert_types.values()]),
+                ]
+            )
+        )
+        raised = {
+            (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id, activity.user_id.id)
+            for activity in existing
+        }
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        records = self.browse([record_id for record_id, _type, _rule in wanted])
+        vals_list = [
+            {
+                "res_model_id": model_id,
+                "res_id": record.id,
+                "activity_type_id": type_id,
+                "expiry_rule_id": rule_id,
+                "user_id": user.id,
+                "date_deadline": today,
+                "summary": record._expiry_alert_summary(),
+            }
+            for record, ((_record_id, type_id, rule_id), users) in zip(records, wanted.items(), strict=True)
+            for user in users
+            if (record.id, type_id, rule_id, user.id) not in raised
+        ]
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
+        stale = existing.filtered(
+            lambda activity: (
+                activity.active
+                and (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id) not in wanted
+            )
+        )
+        stale.expiry_auto_closed = True
+        for activity in stale:
+            activity.action_feedback(feedback=self.browse(activity.res_id)._expiry_alert_closing_note())

@@ -1,0 +1,58 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class MedicalQualificationGuardedMixin(models.AbstractModel):
+    """A document the qualification guard may stop: sale and purchase orders, transfers.
+
+    A model names the method the guard stops (``_qualification_guarded_action``) and says what is wrong
+    with each document (``_qualification_problems``). A manager overrides a refusal by running that
+    method again with a reason, which the audit log keeps.
+    """
+
+    _name = "medical.qualification.guarded.mixin"
+    _description = "Qualification-Guarded Document"
+    _qualification_guarded_action = None
+
+    qualification_alert = fields.Text(
+        string="Qualification Problems",
+        compute="_compute_qualification_alert",
+        help="The lapsed or missing qualifications that stop this document, shown before it is confirmed.",
+    )
+
+    def _compute_qualification_alert(self):
+        for document in self:
+            document.qualification_alert = "\n".join(dict.fromkeys(document._qualification_problems()))
+
+    def _qualification_problems(self):
+        """Messages naming each lapsed or missing qualification; empty when the document may go on."""
+        raise NotImplementedError
+
+    def _check_qualifications(self):
+        for document in self:
+            self.env["medical.qualification"]._check_guard(document, document._qualification_problems())
+
+    def _log_qualification_passes(self):
+        for document in self:
+            self.env["medical.qualification"]._log_guard_pass(document, document._qualification_problems())
+
+    def action_override_qualifications(self):
+        self.ensure_one()
+        self.env["medical.qualification"]._check_override_allowed()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Override Qualification Check"),
+            "res_model": "medical.qualification.override.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_res_model": self._name, "default_res_id": self.id},
+        }
+
+    def _run_overriding_qualifications(self, reason):
+        """Run the guarded action past the qualification check, for the reason a manager gives."""
+        self.ensure_one()
+        self.env["medical.qualification"]._check_override_allowed()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the qualification check is overridden."))
+        document = self.with_context(medical_qualification_override_reason=reason.strip())
+        return getattr(document, self._qualification_guarded_action)()

@@ -1,0 +1,19 @@
+from odoo import models
+
+
+class SaleOrder(models.Model):
+    _name = "sale.order"
+    _inherit = ["sale.order", "medical.qualification.guarded.mixin"]
+    _qualification_guarded_action = "action_confirm"
+
+    def _qualification_problems(self):
+        """A customer whose licence lapsed may not be sold medical devices."""
+        return self.env["medical.qualification"]._partner_problems(
+            self.partner_id, self.order_line.product_id
+        )
+
+    def action_confirm(self):
+        self._check_qualifications()
+        res = super().action_confirm()
+        self._log_qualification_passes()
+        return res
