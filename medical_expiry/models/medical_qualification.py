@@ -315,7 +315,13 @@ class MedicalQualification(models.Model):
         if not partner or not devices:
             return []
         on_file = self._on_file([("partner_id", "=", partner.id)])
-        problems = [document._lapse_message() for document in on_file._lapsed()]
+        licensed = devices.filtered(lambda device: device.medical_device_class in LICENSED_CLASSES)
+        problems = [
+            document._lapse_message()
+            for document in on_file._lapsed()
+            # A lapsed trading licence does not matter for class I devices, which need none.
+            if licensed or document.qualification_type not in SCOPED_TYPES
+        ]
         if check_scope:
             licences = on_file.filtered(
                 lambda document: document.qualification_type in SCOPED_TYPES
@@ -330,9 +336,8 @@ class MedicalQualification(models.Model):
                     )[device.medical_device_class],
                     code=device.device_category_code and f", {device.device_category_code}" or "",
                 )
-                for device in devices
-                if device.medical_device_class in LICENSED_CLASSES
-                and not any(licence._covers(device) for licence in licences)
+                for device in licensed
+                if not any(licence._covers(device) for licence in licences)
             ]
         return problems
 

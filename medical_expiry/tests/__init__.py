@@ -11,4 +11,6 @@ from . import test_customer_returns
 from . import test_recall
 from . import test_gs1_receiving
 from . import test_lot_import
-from . import test_registration
+from . import test_qualification
+from . import test_qualification_alerts
+from . import test_qualification_guards

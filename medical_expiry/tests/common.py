@@ -58,11 +58,22 @@ class MedicalExpiryCase(TransactionCase):
         cls.picky_customer = cls.env["res.partner"].create(
             {"name": "Picky Hospital", "min_shelf_life_days": 180}
         )
-        cls.supplier = cls.env["res.partner"].create({"name": "Supplier"})
+        cls.supplier = cls.env["res.partner"].create({"name": "Supplier", "is_company": True})
+        # A supplier of class II and III devices holds a licence covering them (GSP 首营).
+        cls.supplier_licence = cls.env["medical.qualification"].create(
+            {
+                "qualification_type": "device_trade_licence",
+                "partner_id": cls.supplier.id,
+                "number": "沪药监械经营许20190001号",
+                "covers_class_2": True,
+                "covers_class_3": True,
+            }
+        )
         cls.manager = cls.env["res.users"].create(
             {
                 "name": "Expiry Manager",
                 "login": "expiry_manager",
+                "email": "expiry_manager@example.com",
                 "password": PASSWORD,
                 "groups_id": [
                     Command.set(
@@ -78,6 +89,7 @@ class MedicalExpiryCase(TransactionCase):
             {
                 "name": "Stock User",
                 "login": "expiry_stock_user",
+                "email": "expiry_stock_user@example.com",
                 "password": PASSWORD,
                 "groups_id": [Command.set([cls.env.ref("stock.group_stock_user").id])],
             }
@@ -87,6 +99,7 @@ class MedicalExpiryCase(TransactionCase):
             {
                 "name": "Compliance Officer",
                 "login": "expiry_compliance",
+                "email": "expiry_compliance@example.com",
                 "password": PASSWORD,
                 "groups_id": [
                     Command.set(

@@ -13,8 +13,13 @@ class TestVouchers(MedicalExpiryCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.syringe.write(
-            {"device_specification": "5ml Luer Lock", "registration_number": "GXZZ-20263140001"}
+        cls.syringe.device_specification = "5ml Luer Lock"
+        cls.env["medical.qualification"].create(
+            {
+                "qualification_type": "registration_certificate",
+                "product_tmpl_id": cls.syringe.product_tmpl_id.id,
+                "number": "GXZZ-20263140001",
+            }
         )
 
     def _receive(self, lot_name, quantity):
