@@ -173,7 +173,7 @@ class TestQualificationGuards(QualificationCase):
         order = self._purchase(self.syringe).with_user(self.manager)
         action = order.action_override_qualifications()
         wizard = (
-            self.env[action["res_model"]].with_user(self.manager).with_context(action["context"])
+            self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"])
         ).create({"reason": "Renewal filed on 11-20, emergency order for the ICU"})
         self.assertIn("沪药监械经营许20190001号", wizard.problems)
         wizard.action_override()
