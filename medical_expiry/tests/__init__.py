@@ -12,3 +12,4 @@ from . import test_recall
 from . import test_gs1_receiving
 from . import test_lot_import
 from . import test_registration
+from . import test_qualification_report
