@@ -212,3 +212,50 @@ class TestQualificationReport(MedicalExpiryCase):
         with self.assertRaises(UserError):
             self._render_pdf("medical_expiry.action_report_qualification_expiry", self.Wizard, data={})
         self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+
+    def test_qualification_list_exports_its_visible_columns(self):
+        documents = self.supplier_licence | self.syringe_registration
+        action = (
+            self.env.ref("medical_expiry.action_export_qualification_xlsx")
+            .with_user(self.stock_user)
+            .with_context(active_model=documents._name, active_ids=documents.ids)
+            .run()
+        )
+        self.assertEqual(
+            self._read_xlsx(action),
+            [
+                [
+                    "Type",
+                    "Number",
+                    "Partner",
+                    "Product",
+                    "Valid To",
+                    "Days To Expiry",
+                    "Expiry Level",
+                    "Responsible",
+                    "State",
+                ],
+                [
+                    "Medical Device Trading Licence",
+                    "沪药监械经营许20190001号",
+                    "Supplier",
+                    None,
+                    as_cell(self.supplier_licence.date_end),
+                    10,
+                    "30 days",
+                    "Expiry Manager",
+                    "Expiring",
+                ],
+                [
+                    "Device Registration Certificate",
+                    "SYR-REG",
+                    None,
+                    "Syringe",
+                    as_cell(self.syringe_registration.date_end),
+                    20,
+                    "30 days",
+                    "Expiry Manager",
+                    "Expiring",
+                ],
+            ],
+        )
