@@ -35,6 +35,7 @@
         "data/medical_recall_data.xml",
         "wizard/medical_lot_import_wizard_views.xml",
         "wizard/medical_qualification_wizard_views.xml",
+        "wizard/medical_qualification_report_wizard_views.xml",
         "views/medical_audit_log_views.xml",
         "views/medical_expiry_rule_views.xml",
         "views/stock_lot_views.xml",
@@ -55,6 +56,7 @@
         "report/report_expiry_stock.xml",
         "report/report_lot_traceability.xml",
         "report/report_audit_extract.xml",
+        "report/report_qualification_expiry.xml",
         "report/medical_expiry_reports.xml",
     ],
     "assets": {

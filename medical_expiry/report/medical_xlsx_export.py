@@ -102,14 +102,17 @@ class MedicalXlsxExport(models.AbstractModel):
     def _list_view_table(self, records):
         """(columns, rows) of ``records`` with the columns their list view shows the current user.
 
-        Columns hidden by default (``optional="hide"``, ``column_invisible``) and those of groups the
-        user is not in (removed by ``get_view``) are left out.
+        Columns hidden by default (``optional="hide"``, ``column_invisible``), those of groups the
+        user is not in (removed by ``get_view``) and activity icons, which say nothing in a cell, are left
+        out.
         """
         arch = etree.fromstring(records.get_view(view_type="list")["arch"])
         nodes = [
             node
             for node in arch.iterchildren("field")
-            if node.get("optional") != "hide" and node.get("column_invisible") not in ("1", "True")
+            if node.get("optional") != "hide"
+            and node.get("column_invisible") not in ("1", "True")
+            and node.get("widget") != "activity_exception"
         ]
         return self._records_table(
             records,

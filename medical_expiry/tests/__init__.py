@@ -14,3 +14,4 @@ from . import test_lot_import
 from . import test_qualification
 from . import test_qualification_alerts
 from . import test_qualification_guards
+from . import test_qualification_report

@@ -1,5 +1,5 @@
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import openpyxl
 from PyPDF2 import PdfReader
@@ -10,6 +10,11 @@ from odoo.tools.barcode import get_barcode_check_digit
 
 # The login password of the test users, re-entered when they sign.
 PASSWORD = "Expiry-Test-2026"
+
+
+def as_cell(value):
+    """A date as openpyxl reads it back from a cell."""
+    return datetime.combine(value, time())
 
 
 def gtin(digits):

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from freezegun import freeze_time
 
@@ -6,12 +6,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import PASSWORD, MedicalExpiryCase
-
-
-def as_cell(value):
-    """A date as openpyxl reads it back from a cell."""
-    return datetime.combine(value, time())
+from .common import PASSWORD, MedicalExpiryCase, as_cell
 
 
 @tagged("post_install", "-at_install")
