@@ -20,6 +20,7 @@ AUDIT_ACTIONS = [
     ("quarantine_release", "Release from Quarantine"),
     ("guard_override", "Guard Override"),
     ("return_override", "Return Override"),
+    ("qualification_revoke", "Qualification Revoked"),
     ("import", "Import"),
     ("signature", "Signature"),
     ("signature_failed", "Failed Signature"),

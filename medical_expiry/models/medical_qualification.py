@@ -224,6 +224,12 @@ class MedicalQualification(models.Model):
         self.write(
             {"revoked": True, "revoked_date": fields.Date.context_today(self), "revoke_reason": reason}
         )
+        self.env["medical.audit.log"]._log(
+            self,
+            "qualification_revoke",
+            new_values={document.id: {"revoked_date": document.revoked_date} for document in self},
+            reason=reason,
+        )
 
     # ------------------------------------------------------------------
     # Which holders are qualified: the one rule the guards apply
@@ -326,15 +332,17 @@ class MedicalQualification(models.Model):
             licences = on_file.filtered(
                 lambda document: document.qualification_type in SCOPED_TYPES
             )._counts()
+            device_classes = dict(devices._fields["medical_device_class"]._description_selection(self.env))
             problems += [
                 self.env._(
-                    "%(partner)s holds no valid licence covering %(product)s (%(device_class)s%(code)s).",
+                    "%(partner)s holds no valid licence covering %(product)s (%(scope)s).",
                     partner=partner.display_name,
                     product=device.display_name,
-                    device_class=dict(
-                        device._fields["medical_device_class"]._description_selection(self.env)
-                    )[device.medical_device_class],
-                    code=device.device_category_code and f", {device.device_category_code}" or "",
+                    scope=", ".join(
+                        filter(
+                            None, [device_classes[device.medical_device_class], device.device_category_code]
+                        )
+                    ),
                 )
                 for device in licensed
                 if not any(licence._covers(device) for licence in licences)

@@ -74,6 +74,10 @@ class TestQualification(QualificationCase):
         licence.with_user(self.compliance_officer)._revoke("Withdrawn by the health commission")
         self.assertEqual(licence.state, "revoked")
         self.assertEqual(licence.revoked_date, self.today)
+        row = self._audit_rows(licence, "qualification_revoke")
+        self.assertEqual(
+            (row.reason, row.user_id), ("Withdrawn by the health commission", self.compliance_officer)
+        )
         self._flush_tracking()
         self.assertIn("revoked", licence.message_ids.tracking_value_ids.field_id.mapped("name"))
 
@@ -84,6 +88,7 @@ class TestQualification(QualificationCase):
         with self.assertRaisesRegex(UserError, "Say why"):
             licence.with_user(self.compliance_officer)._revoke("  ")
         self.assertEqual(licence.state, "valid")
+        self.assertFalse(self._audit_rows(licence, "qualification_revoke"))
 
     def test_bad_documents_are_refused_and_nothing_is_filed(self):
         Qualification = self.env["medical.qualification"]
