@@ -5,12 +5,12 @@ from odoo.exceptions import UserError
 from odoo.tools.barcode import get_barcode_check_digit
 
 # What a UDI tells at receipt, whichever carrier it comes in.
-UDI_KEYS = ("gtin", "lot", "serial", "production_date", "expiration_date", "quantity")
+UDI_KEYS = ("di", "lot", "serial", "production_date", "expiration_date", "quantity")
 # The GS1 application identifiers a receipt reads, and the UDI key each fills. Other AIs Odoo's
 # nomenclature knows (SSCC, best-before date, weights…) are read and left aside.
 GS1_AI_KEYS = {
-    "01": "gtin",
-    "02": "gtin",  # the GTIN of the items a logistic unit contains, counted by (37)
+    "01": "di",
+    "02": "di",  # the GTIN of the items a logistic unit contains, counted by (37)
     "10": "lot",
     "11": "production_date",
     "17": "expiration_date",
@@ -39,9 +39,10 @@ class MedicalUdiParser(models.AbstractModel):
 
     @api.model
     def _parse_udi(self, code):
-        """{gtin, lot, serial, production_date, expiration_date, quantity} of a scanned or pasted UDI.
+        """{di, lot, serial, production_date, expiration_date, quantity} of a scanned or pasted UDI.
 
-        Dates are ``datetime.date``, the quantity a number, what the code does not carry False.
+        ``di`` is the device identifier as its carrier writes it (a GTIN-14 for GS1), dates are
+        ``datetime.date``, the quantity a number, what the code does not carry False.
         Raises a UserError naming the problem when the code cannot be read.
         """
         code = (code or "").strip()
@@ -62,8 +63,8 @@ class MedicalUdiParser(models.AbstractModel):
     @api.model
     def _check_udi(self, udi):
         """What no carrier may say, whatever its syntax."""
-        if not udi["gtin"]:
-            raise UserError(self.env._("The code carries no product identifier (GTIN / UDI-DI)."))
+        if not udi["di"]:
+            raise UserError(self.env._("The code carries no product identifier (UDI-DI)."))
         if (
             udi["production_date"]
             and udi["expiration_date"]
