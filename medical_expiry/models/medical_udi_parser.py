@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from odoo import api, fields, models
@@ -24,6 +25,15 @@ GS1_START = re.compile(r"\d|\(\d|\][A-Za-z]\d|\x1d")
 SYMBOLOGY_IDENTIFIER = re.compile(r"\][A-Za-z]\d")
 PARENTHESISED_AI = re.compile(r"\((\d{2,4})\)")
 FNC1 = "\x1d"
+# A date in an MA or AHM data unit: YYMMDD or YYYYMMDD.
+UDI_DATE = re.compile(r"[0-9]{6}|[0-9]{8}")
+# An MA UDI-DI: "MA", the country (3 digits), the industry (M0: medical devices), the registrant (6 digits),
+# the product code (packaging indicator digit, item code of 6 letters or digits, check digit). ZIIOT hands
+# its check digits out through its coding service and publishes no algorithm (the one passed around,
+# github.com/weirros/IdCodeChecker, is withdrawn by its author): the structure is checked, the digit is not.
+MA_START = re.compile(r"MA\.")
+MA_DI = re.compile(r"MA\.[0-9]{3}\.M0\.[0-9]{6}\.[0-9][0-9A-Za-z]{6}[0-9]")
+MA_FIELD = re.compile(r"[0-9A-Za-z]+")
 
 
 class MedicalUdiParser(models.AbstractModel):
@@ -53,12 +63,12 @@ class MedicalUdiParser(models.AbstractModel):
                 udi = parse(code)
                 self._check_udi(udi)
                 return udi
-        raise UserError(self.env._("“%s” is not a UDI in a format this database reads (GS1).", code))
+        raise UserError(self.env._("“%s” is not a UDI in a format this database reads (GS1 or MA).", code))
 
     @api.model
     def _udi_carriers(self):
         """(recogniser, parser) of each UDI carrier, tried in order."""
-        return [(GS1_START.match, self._parse_gs1)]
+        return [(GS1_START.match, self._parse_gs1), (MA_START.match, self._parse_ma)]
 
     @api.model
     def _check_udi(self, udi):
@@ -80,6 +90,68 @@ class MedicalUdiParser(models.AbstractModel):
             )
         if udi["quantity"] is not False and udi["quantity"] <= 0:
             raise UserError(self.env._("The code's quantity must be positive, not %s.", udi["quantity"]))
+
+    @api.model
+    def _read_data_units(self, units, readers):
+        """The UDI that (identifier, value) pairs say, each read as ``readers`` tell: {identifier: (UDI
+        key, reader)}, a key None for a unit checked and left aside, a reader None for a value as it is.
+
+        Two identifiers may give the same fact (MA's .V and .E) only when they agree.
+        """
+        udi = dict.fromkeys(UDI_KEYS, False)
+        seen = set()
+        given_by = {}
+        for unit, value in units:
+            if unit not in readers:
+                raise UserError(self.env._("Unknown data identifier “%s”: the code cannot be read.", unit))
+            if unit in seen:
+                raise UserError(self.env._("The code gives %s twice.", unit))
+            seen.add(unit)
+            if not value:
+                raise UserError(self.env._("The code gives %s with no value.", unit))
+            key, reader = readers[unit]
+            value = reader(value, unit) if reader else value
+            if not key:
+                continue
+            if key in given_by and udi[key] != value:
+                raise UserError(
+                    self.env._(
+                        "The code contradicts itself: %(unit)s says %(value)s, %(other_unit)s says "
+                        "%(other_value)s.",
+                        unit=given_by[key],
+                        value=udi[key],
+                        other_unit=unit,
+                        other_value=value,
+                    )
+                )
+            given_by.setdefault(key, unit)
+            udi[key] = value
+        return udi
+
+    @api.model
+    def _udi_date(self, value, unit):
+        """The date a data unit gives, written YYMMDD (20YY: the rules give no other century) or YYYYMMDD."""
+        if not UDI_DATE.fullmatch(value):
+            raise UserError(
+                self.env._(
+                    "%(unit)s %(value)s is not a date: dates are written YYMMDD or YYYYMMDD.",
+                    unit=unit,
+                    value=value,
+                )
+            )
+        digits = value if len(value) == 8 else "20" + value
+        year, month, day = digits[:4], digits[4:6], digits[6:]
+        try:
+            return datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise UserError(
+                self.env._(
+                    "Impossible date in %(unit)s %(value)s: there is no %(date)s.",
+                    unit=unit,
+                    value=value,
+                    date=f"{year}-{month}-{day}",
+                )
+            ) from None
 
     # ------------------------------------------------------------------
     # GS1
@@ -161,3 +233,58 @@ class MedicalUdiParser(models.AbstractModel):
             "than its AI allows.",
             rest.replace(FNC1, "<GS>"),
         )
+
+    # ------------------------------------------------------------------
+    # MA (IDcode)
+    # ------------------------------------------------------------------
+    @api.model
+    def _parse_ma(self, code):
+        """An MA (IDcode) UDI: its DI, then data units, each a separator "." and a letter before its value,
+        as in "MA.156.M0.100001.10000013.LA2401.M20240115.V270114".
+
+        ZIIOT's rules (http://udi.cp-sy.cn/Login/Architecture; the DI structure in
+        https://wanbiaoku.com/new/af3df720e0c04f3bb39b5d8f0061555d) make every field letters and digits,
+        so each "." starts a data unit: a lot cannot hold a ".", and "….LA.1" is lot A, then a unit ".1".
+        The rules define no URL form of the code, so none is read.
+        """
+        parts = code.split(".")
+        di = ".".join(parts[:5])
+        if not MA_DI.fullmatch(di):
+            raise UserError(
+                self.env._(
+                    "“%s” is not an MA UDI-DI, written MA.<country: 3 digits>.M0.<registrant: 6 digits>."
+                    "<product code: packaging digit, 6 letters or digits, check digit>.",
+                    di,
+                )
+            )
+        udi = self._read_data_units([("." + part[:1], part[1:]) for part in parts[5:]], self._ma_data_units())
+        udi["di"] = di
+        return udi
+
+    @api.model
+    def _ma_data_units(self):
+        """{separator: (UDI key, reader)} of the MA data units."""
+        return {
+            ".L": ("lot", self._ma_field),
+            ".S": ("serial", self._ma_field),
+            ".M": ("production_date", self._udi_date),
+            ".V": ("expiration_date", self._udi_date),  # 有效期
+            ".E": ("expiration_date", self._udi_date),  # 失效期: the same date, for a receipt
+            ".D": (None, self._ma_field),  # 灭菌批号, the sterilisation lot
+            # Not in the rules' list, but codes as MA's coding service prints them end with a check
+            # character (….V220627.C3), whose algorithm is not published either: read, not verified.
+            ".C": (None, self._ma_field),
+        }
+
+    @api.model
+    def _ma_field(self, value, unit):
+        """A lot, serial number or sterilisation lot: letters and digits, as MA's rules have them."""
+        if not MA_FIELD.fullmatch(value):
+            raise UserError(
+                self.env._(
+                    "%(unit)s %(value)s: MA fields are letters and digits only.",
+                    unit=unit,
+                    value=value,
+                )
+            )
+        return value
