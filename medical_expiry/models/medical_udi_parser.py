@@ -34,6 +34,14 @@ UDI_DATE = re.compile(r"[0-9]{6}|[0-9]{8}")
 MA_START = re.compile(r"MA\.")
 MA_DI = re.compile(r"MA\.[0-9]{3}\.M0\.[0-9]{6}\.[0-9][0-9A-Za-z]{6}[0-9]")
 MA_FIELD = re.compile(r"[0-9A-Za-z]+")
+# An AHM (Alibaba Health) UDI: elements named by two capital letters, the DI's MF first (see _parse_ahm).
+AHM_START = re.compile(r"MF")
+AHM_IDENTIFIER = re.compile(r"[A-Z]{2}")
+# The elements written in digits end at the first other character; any other runs to a "*" or the end.
+AHM_NUMERIC = {"MF", "MD", "BD", "ED", "PL"}
+AHM_DIGITS = re.compile(r"[0-9]*")
+AHM_TEXT = re.compile(r"[^*]*")
+AHM_DI_DIGITS = 13
 
 
 class MedicalUdiParser(models.AbstractModel):
@@ -63,12 +71,18 @@ class MedicalUdiParser(models.AbstractModel):
                 udi = parse(code)
                 self._check_udi(udi)
                 return udi
-        raise UserError(self.env._("“%s” is not a UDI in a format this database reads (GS1 or MA).", code))
+        raise UserError(
+            self.env._("“%s” is not a UDI in a format this database reads (GS1, MA or AHM).", code)
+        )
 
     @api.model
     def _udi_carriers(self):
         """(recogniser, parser) of each UDI carrier, tried in order."""
-        return [(GS1_START.match, self._parse_gs1), (MA_START.match, self._parse_ma)]
+        return [
+            (GS1_START.match, self._parse_gs1),
+            (MA_START.match, self._parse_ma),
+            (AHM_START.match, self._parse_ahm),
+        ]
 
     @api.model
     def _check_udi(self, udi):
@@ -91,6 +105,9 @@ class MedicalUdiParser(models.AbstractModel):
         if udi["quantity"] is not False and udi["quantity"] <= 0:
             raise UserError(self.env._("The code's quantity must be positive, not %s.", udi["quantity"]))
 
+    # ------------------------------------------------------------------
+    # Data units, as MA and AHM write them: an identifier, then its value
+    # ------------------------------------------------------------------
     @api.model
     def _read_data_units(self, units, readers):
         """The UDI that (identifier, value) pairs say, each read as ``readers`` tell: {identifier: (UDI
@@ -288,3 +305,68 @@ class MedicalUdiParser(models.AbstractModel):
                 )
             )
         return value
+
+    # ------------------------------------------------------------------
+    # AHM (Alibaba Health)
+    # ------------------------------------------------------------------
+    @api.model
+    def _parse_ahm(self, code):
+        """An AHM (Alibaba Health) UDI, as "MF6901234567BA2401A*SN0001*MD240115ED270114".
+
+        Alibaba Health publishes no syntax; this reads what the public sources agree on. The DI is the
+        maker's and the product's codes, the PI a batch (BN), serial (SN), production (MD), best-before (BD)
+        and expiry (ED) date: https://wanbiaoku.com/new/af3df720e0c04f3bb39b5d8f0061555d. The only public
+        parser found (github.com/MoniGas/HisTraceBack, Dal/UdiDAL.cs) reads MF and the DI (at most 13
+        characters) first, the batch as BA ended by a "*", YYMMDD dates, and PL, the packaging level.
+        So each element is two capital letters and a value: MF (kept in the DI, which then never reads as
+        a GTIN), MD, BD, ED and PL are digits, ending at the next letter (the DI's digits are an
+        assumption: the parser splits it off at BA); BA or BN and SN run to a "*" or the end; a "*" may
+        follow any element. BD, like GS1's (15), and PL are read and left aside.
+        """
+        units = []
+        position = 0
+        while position < len(code):
+            identifier = AHM_IDENTIFIER.match(code, position)
+            if not identifier:
+                raise UserError(
+                    self.env._(
+                        "Cannot read the AHM code from “%s” on: a data identifier of two capital letters "
+                        "is expected there.",
+                        code[position:],
+                    )
+                )
+            unit = identifier.group()
+            value = (AHM_DIGITS if unit in AHM_NUMERIC else AHM_TEXT).match(code, identifier.end())
+            units.append((unit, value.group()))
+            position = value.end()
+            if code.startswith("*", position):
+                position += 1
+        return self._read_data_units(units, self._ahm_data_units())
+
+    @api.model
+    def _ahm_data_units(self):
+        """{data identifier: (UDI key, reader)} of the AHM elements."""
+        return {
+            "MF": ("di", self._ahm_di),
+            "BA": ("lot", None),
+            "BN": ("lot", None),
+            "SN": ("serial", None),
+            "MD": ("production_date", self._udi_date),
+            "BD": (None, self._udi_date),  # 保质日期, best before
+            "ED": ("expiration_date", self._udi_date),  # 有效日期
+            "PL": (None, None),  # packaging level
+        }
+
+    @api.model
+    def _ahm_di(self, value, unit):
+        """The AHM UDI-DI: MF and up to 13 digits."""
+        if len(value) > AHM_DI_DIGITS:
+            raise UserError(
+                self.env._(
+                    "An AHM UDI-DI has at most %(max)s digits after MF, not %(count)s (%(value)s).",
+                    max=AHM_DI_DIGITS,
+                    count=len(value),
+                    value=value,
+                )
+            )
+        return unit + value

@@ -27,9 +27,9 @@ class StockPicking(models.Model):
     udi_code = fields.Char(
         string="Scan GS1 / UDI",
         copy=False,
-        help="Scan or paste the UDI of a device received (GS1-128 or DataMatrix content, or the printed "
-        "text with its AIs in parentheses): product, lot or serial number, dates and quantity are filled "
-        "in the detailed operations.",
+        help="Scan or paste the UDI of a device received: GS1 (GS1-128 or DataMatrix content, or the printed "
+        "text with its AIs in parentheses), MA (IDcode, MA.156.M0.…) or AHM (Alibaba Health, MF…). Product, "
+        "lot or serial number, dates and quantity are filled in the detailed operations.",
     )
 
     @api.depends("move_line_ids.expiry_warning")
