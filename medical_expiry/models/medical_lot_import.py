@@ -197,14 +197,13 @@ class MedicalLotImport(models.AbstractModel):
 
     @api.model
     def _find_products(self, values):
-        """{value: product} for the values naming a product by internal reference or GTIN."""
+        """{value: product} for the values naming a product by internal reference or UDI-DI."""
         Product = self.env["product.product"]
         by_code = {
             product.default_code: product
             for product in Product.search([("default_code", "in", list(values))])
         }
-        by_gtin = Product._products_by_gtin([value for value in values if value not in by_code])
-        found = {value: by_gtin[value.zfill(14)] for value in values if value.zfill(14) in by_gtin}
+        found = Product._products_by_udi_di([value for value in values if value not in by_code])
         found.update(by_code)
         return found
 

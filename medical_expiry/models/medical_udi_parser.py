@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from odoo import api, fields, models
@@ -5,12 +6,12 @@ from odoo.exceptions import UserError
 from odoo.tools.barcode import get_barcode_check_digit
 
 # What a UDI tells at receipt, whichever carrier it comes in.
-UDI_KEYS = ("gtin", "lot", "serial", "production_date", "expiration_date", "quantity")
+UDI_KEYS = ("di", "lot", "serial", "production_date", "expiration_date", "quantity")
 # The GS1 application identifiers a receipt reads, and the UDI key each fills. Other AIs Odoo's
 # nomenclature knows (SSCC, best-before date, weights…) are read and left aside.
 GS1_AI_KEYS = {
-    "01": "gtin",
-    "02": "gtin",  # the GTIN of the items a logistic unit contains, counted by (37)
+    "01": "di",
+    "02": "di",  # the GTIN of the items a logistic unit contains, counted by (37)
     "10": "lot",
     "11": "production_date",
     "17": "expiration_date",
@@ -24,6 +25,23 @@ GS1_START = re.compile(r"\d|\(\d|\][A-Za-z]\d|\x1d")
 SYMBOLOGY_IDENTIFIER = re.compile(r"\][A-Za-z]\d")
 PARENTHESISED_AI = re.compile(r"\((\d{2,4})\)")
 FNC1 = "\x1d"
+# A date in an MA or AHM data unit: YYMMDD or YYYYMMDD.
+UDI_DATE = re.compile(r"[0-9]{6}|[0-9]{8}")
+# An MA UDI-DI: "MA", the country (3 digits), the industry (M0: medical devices), the registrant (6 digits),
+# the product code (packaging indicator digit, item code of 6 letters or digits, check digit). ZIIOT hands
+# its check digits out through its coding service and publishes no algorithm (the one passed around,
+# github.com/weirros/IdCodeChecker, is withdrawn by its author): the structure is checked, the digit is not.
+MA_START = re.compile(r"MA\.")
+MA_DI = re.compile(r"MA\.[0-9]{3}\.M0\.[0-9]{6}\.[0-9][0-9A-Za-z]{6}[0-9]")
+MA_FIELD = re.compile(r"[0-9A-Za-z]+")
+# An AHM (Alibaba Health) UDI: elements named by two capital letters, the DI's MF first (see _parse_ahm).
+AHM_START = re.compile(r"MF")
+AHM_IDENTIFIER = re.compile(r"[A-Z]{2}")
+# The elements written in digits end at the first other character; any other runs to a "*" or the end.
+AHM_NUMERIC = {"MF", "MD", "BD", "ED", "PL"}
+AHM_DIGITS = re.compile(r"[0-9]*")
+AHM_TEXT = re.compile(r"[^*]*")
+AHM_DI_DIGITS = 13
 
 
 class MedicalUdiParser(models.AbstractModel):
@@ -39,9 +57,10 @@ class MedicalUdiParser(models.AbstractModel):
 
     @api.model
     def _parse_udi(self, code):
-        """{gtin, lot, serial, production_date, expiration_date, quantity} of a scanned or pasted UDI.
+        """{di, lot, serial, production_date, expiration_date, quantity} of a scanned or pasted UDI.
 
-        Dates are ``datetime.date``, the quantity a number, what the code does not carry False.
+        ``di`` is the device identifier as its carrier writes it (a GTIN-14 for GS1), dates are
+        ``datetime.date``, the quantity a number, what the code does not carry False.
         Raises a UserError naming the problem when the code cannot be read.
         """
         code = (code or "").strip()
@@ -52,18 +71,24 @@ class MedicalUdiParser(models.AbstractModel):
                 udi = parse(code)
                 self._check_udi(udi)
                 return udi
-        raise UserError(self.env._("“%s” is not a UDI in a format this database reads (GS1).", code))
+        raise UserError(
+            self.env._("“%s” is not a UDI in a format this database reads (GS1, MA or AHM).", code)
+        )
 
     @api.model
     def _udi_carriers(self):
         """(recogniser, parser) of each UDI carrier, tried in order."""
-        return [(GS1_START.match, self._parse_gs1)]
+        return [
+            (GS1_START.match, self._parse_gs1),
+            (MA_START.match, self._parse_ma),
+            (AHM_START.match, self._parse_ahm),
+        ]
 
     @api.model
     def _check_udi(self, udi):
         """What no carrier may say, whatever its syntax."""
-        if not udi["gtin"]:
-            raise UserError(self.env._("The code carries no product identifier (GTIN / UDI-DI)."))
+        if not udi["di"]:
+            raise UserError(self.env._("The code carries no product identifier (UDI-DI)."))
         if (
             udi["production_date"]
             and udi["expiration_date"]
@@ -79,6 +104,71 @@ class MedicalUdiParser(models.AbstractModel):
             )
         if udi["quantity"] is not False and udi["quantity"] <= 0:
             raise UserError(self.env._("The code's quantity must be positive, not %s.", udi["quantity"]))
+
+    # ------------------------------------------------------------------
+    # Data units, as MA and AHM write them: an identifier, then its value
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_data_units(self, units, readers):
+        """The UDI that (identifier, value) pairs say, each read as ``readers`` tell: {identifier: (UDI
+        key, reader)}, a key None for a unit checked and left aside, a reader None for a value as it is.
+
+        Two identifiers may give the same fact (MA's .V and .E) only when they agree.
+        """
+        udi = dict.fromkeys(UDI_KEYS, False)
+        seen = set()
+        given_by = {}
+        for unit, value in units:
+            if unit not in readers:
+                raise UserError(self.env._("Unknown data identifier “%s”: the code cannot be read.", unit))
+            if unit in seen:
+                raise UserError(self.env._("The code gives %s twice.", unit))
+            seen.add(unit)
+            if not value:
+                raise UserError(self.env._("The code gives %s with no value.", unit))
+            key, reader = readers[unit]
+            value = reader(value, unit) if reader else value
+            if not key:
+                continue
+            if key in given_by and udi[key] != value:
+                raise UserError(
+                    self.env._(
+                        "The code contradicts itself: %(unit)s says %(value)s, %(other_unit)s says "
+                        "%(other_value)s.",
+                        unit=given_by[key],
+                        value=udi[key],
+                        other_unit=unit,
+                        other_value=value,
+                    )
+                )
+            given_by.setdefault(key, unit)
+            udi[key] = value
+        return udi
+
+    @api.model
+    def _udi_date(self, value, unit):
+        """The date a data unit gives, written YYMMDD (20YY: the rules give no other century) or YYYYMMDD."""
+        if not UDI_DATE.fullmatch(value):
+            raise UserError(
+                self.env._(
+                    "%(unit)s %(value)s is not a date: dates are written YYMMDD or YYYYMMDD.",
+                    unit=unit,
+                    value=value,
+                )
+            )
+        digits = value if len(value) == 8 else "20" + value
+        year, month, day = digits[:4], digits[4:6], digits[6:]
+        try:
+            return datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise UserError(
+                self.env._(
+                    "Impossible date in %(unit)s %(value)s: there is no %(date)s.",
+                    unit=unit,
+                    value=value,
+                    date=f"{year}-{month}-{day}",
+                )
+            ) from None
 
     # ------------------------------------------------------------------
     # GS1
@@ -160,3 +250,123 @@ class MedicalUdiParser(models.AbstractModel):
             "than its AI allows.",
             rest.replace(FNC1, "<GS>"),
         )
+
+    # ------------------------------------------------------------------
+    # MA (IDcode)
+    # ------------------------------------------------------------------
+    @api.model
+    def _parse_ma(self, code):
+        """An MA (IDcode) UDI: its DI, then data units, each a separator "." and a letter before its value,
+        as in "MA.156.M0.100001.10000013.LA2401.M20240115.V270114".
+
+        ZIIOT's rules (http://udi.cp-sy.cn/Login/Architecture; the DI structure in
+        https://wanbiaoku.com/new/af3df720e0c04f3bb39b5d8f0061555d) make every field letters and digits,
+        so each "." starts a data unit: a lot cannot hold a ".", and "….LA.1" is lot A, then a unit ".1".
+        The rules define no URL form of the code, so none is read.
+        """
+        parts = code.split(".")
+        di = ".".join(parts[:5])
+        if not MA_DI.fullmatch(di):
+            raise UserError(
+                self.env._(
+                    "“%s” is not an MA UDI-DI, written MA.<country: 3 digits>.M0.<registrant: 6 digits>."
+                    "<product code: packaging digit, 6 letters or digits, check digit>.",
+                    di,
+                )
+            )
+        udi = self._read_data_units([("." + part[:1], part[1:]) for part in parts[5:]], self._ma_data_units())
+        udi["di"] = di
+        return udi
+
+    @api.model
+    def _ma_data_units(self):
+        """{separator: (UDI key, reader)} of the MA data units."""
+        return {
+            ".L": ("lot", self._ma_field),
+            ".S": ("serial", self._ma_field),
+            ".M": ("production_date", self._udi_date),
+            ".V": ("expiration_date", self._udi_date),  # 有效期
+            ".E": ("expiration_date", self._udi_date),  # 失效期: the same date, for a receipt
+            ".D": (None, self._ma_field),  # 灭菌批号, the sterilisation lot
+            # Not in the rules' list, but codes as MA's coding service prints them end with a check
+            # character (….V220627.C3), whose algorithm is not published either: read, not verified.
+            ".C": (None, self._ma_field),
+        }
+
+    @api.model
+    def _ma_field(self, value, unit):
+        """A lot, serial number or sterilisation lot: letters and digits, as MA's rules have them."""
+        if not MA_FIELD.fullmatch(value):
+            raise UserError(
+                self.env._(
+                    "%(unit)s %(value)s: MA fields are letters and digits only.",
+                    unit=unit,
+                    value=value,
+                )
+            )
+        return value
+
+    # ------------------------------------------------------------------
+    # AHM (Alibaba Health)
+    # ------------------------------------------------------------------
+    @api.model
+    def _parse_ahm(self, code):
+        """An AHM (Alibaba Health) UDI, as "MF6901234567BA2401A*SN0001*MD240115ED270114".
+
+        Alibaba Health publishes no syntax; this reads what the public sources agree on. The DI is the
+        maker's and the product's codes, the PI a batch (BN), serial (SN), production (MD), best-before (BD)
+        and expiry (ED) date: https://wanbiaoku.com/new/af3df720e0c04f3bb39b5d8f0061555d. The only public
+        parser found (github.com/MoniGas/HisTraceBack, Dal/UdiDAL.cs) reads MF and the DI (at most 13
+        characters) first, the batch as BA ended by a "*", YYMMDD dates, and PL, the packaging level.
+        So each element is two capital letters and a value: MF (kept in the DI, which then never reads as
+        a GTIN), MD, BD, ED and PL are digits, ending at the next letter (the DI's digits are an
+        assumption: the parser splits it off at BA); BA or BN and SN run to a "*" or the end; a "*" may
+        follow any element. BD, like GS1's (15), and PL are read and left aside.
+        """
+        units = []
+        position = 0
+        while position < len(code):
+            identifier = AHM_IDENTIFIER.match(code, position)
+            if not identifier:
+                raise UserError(
+                    self.env._(
+                        "Cannot read the AHM code from “%s” on: a data identifier of two capital letters "
+                        "is expected there.",
+                        code[position:],
+                    )
+                )
+            unit = identifier.group()
+            value = (AHM_DIGITS if unit in AHM_NUMERIC else AHM_TEXT).match(code, identifier.end())
+            units.append((unit, value.group()))
+            position = value.end()
+            if code.startswith("*", position):
+                position += 1
+        return self._read_data_units(units, self._ahm_data_units())
+
+    @api.model
+    def _ahm_data_units(self):
+        """{data identifier: (UDI key, reader)} of the AHM elements."""
+        return {
+            "MF": ("di", self._ahm_di),
+            "BA": ("lot", None),
+            "BN": ("lot", None),
+            "SN": ("serial", None),
+            "MD": ("production_date", self._udi_date),
+            "BD": (None, self._udi_date),  # 保质日期, best before
+            "ED": ("expiration_date", self._udi_date),  # 有效日期
+            "PL": (None, None),  # packaging level
+        }
+
+    @api.model
+    def _ahm_di(self, value, unit):
+        """The AHM UDI-DI: MF and up to 13 digits."""
+        if len(value) > AHM_DI_DIGITS:
+            raise UserError(
+                self.env._(
+                    "An AHM UDI-DI has at most %(max)s digits after MF, not %(count)s (%(value)s).",
+                    max=AHM_DI_DIGITS,
+                    count=len(value),
+                    value=value,
+                )
+            )
+        return unit + value

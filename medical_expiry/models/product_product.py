@@ -5,13 +5,28 @@ class ProductProduct(models.Model):
     _inherit = "product.product"
 
     @api.model
-    def _products_by_gtin(self, gtins):
-        """{GTIN-14: product} for the GTINs given, in one search.
+    def _products_by_udi_di(self, dis):
+        """{DI: product} for the UDI-DIs given that a product's ``barcode`` names, in one search."""
+        forms = {di: _barcodes_of_udi_di(di) for di in dis if di and di.strip()}
+        barcodes = {barcode for written in forms.values() for barcode in written}
+        products = self.search([("barcode", "in", list(barcodes))]) if barcodes else self
+        by_barcode = {product.barcode: product for product in products}
+        found = {}
+        for di, written in forms.items():
+            product = next((by_barcode[barcode] for barcode in written if barcode in by_barcode), None)
+            if product:
+                found[di] = product
+        return found
 
-        UDIs carry GTIN-14; a product's ``barcode`` (its GTIN / UDI-DI) may be written as a GTIN-8, -12,
-        -13 or -14, the shorter ones being the longer ones without their leading zeros.
-        """
-        gtins = [gtin.zfill(14) for gtin in gtins if gtin and gtin.isdigit()]
-        written = {gtin[start:] for gtin in gtins for start in range(7) if not gtin[:start].strip("0")}
-        products = self.search([("barcode", "in", list(written))]) if written else self
-        return {product.barcode.zfill(14): product for product in products}
+
+def _barcodes_of_udi_di(di):
+    """How a product's ``barcode`` may write a UDI-DI, the full form first.
+
+    A GTIN may be written as a GTIN-8, -12, -13 or -14, the shorter ones being the GTIN-14 without its
+    leading zeros. Any other DI (MA, AHM) is written exactly as scanned, case included.
+    """
+    di = di.strip()
+    if not (di.isascii() and di.isdigit() and len(di) <= 14):
+        return [di]
+    gtin = di.zfill(14)
+    return [gtin[start:] for start in range(7) if not gtin[:start].strip("0")]

@@ -53,9 +53,9 @@ class StockMove(models.Model):
             raise UserError(
                 self.env._(
                     "The code carries no %(number)s, which %(product)s is tracked by.",
-                    number=self.env._("serial number (21)")
+                    number=self.env._("serial number")
                     if product.tracking == "serial"
-                    else self.env._("lot number (10)"),
+                    else self.env._("lot number"),
                     product=product.display_name,
                 )
             )

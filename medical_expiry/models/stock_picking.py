@@ -29,9 +29,9 @@ class StockPicking(models.Model):
     udi_code = fields.Char(
         string="Scan GS1 / UDI",
         copy=False,
-        help="Scan or paste the UDI of a device received (GS1-128 or DataMatrix content, or the printed "
-        "text with its AIs in parentheses): product, lot or serial number, dates and quantity are filled "
-        "in the detailed operations.",
+        help="Scan or paste the UDI of a device received: GS1 (GS1-128 or DataMatrix content, or the printed "
+        "text with its AIs in parentheses), MA (IDcode, MA.156.M0.…) or AHM (Alibaba Health, MF…). Product, "
+        "lot or serial number, dates and quantity are filled in the detailed operations.",
     )
 
     @api.depends("move_line_ids.expiry_warning")
@@ -47,22 +47,22 @@ class StockPicking(models.Model):
     def _apply_udi_code(self, code):
         """Fill this receipt's detailed operations from a scanned UDI; returns the move line written.
 
-        The code's GTIN (the product's ``barcode``) picks the move. A code that cannot be read, or that
+        The code's UDI-DI (the product's ``barcode``) picks the move. A code that cannot be read, or that
         contradicts the receipt or a lot already known, raises a UserError before anything is written.
         """
         self.ensure_one()
         if self.picking_type_code != "incoming" or self.state in ("draft", "done", "cancel"):
             raise UserError(self.env._("%s is not a receipt waiting to be received: scan on one.", self.name))
         udi = self.env["medical.udi.parser"]._parse_udi(code)
-        return self._udi_move(udi["gtin"])._apply_udi(udi)
+        return self._udi_move(udi["di"])._apply_udi(udi)
 
-    def _udi_move(self, gtin):
-        """The move of this receipt for the product a GTIN identifies, one still short of its demand first."""
-        product = self.env["product.product"]._products_by_gtin([gtin]).get(gtin)
+    def _udi_move(self, di):
+        """The move of this receipt for the product a UDI-DI names, one still short of its demand first."""
+        product = self.env["product.product"]._products_by_udi_di([di]).get(di)
         if not product:
             raise UserError(
                 self.env._(
-                    "No product has GTIN %s: set it as the barcode of the product it identifies.", gtin
+                    "No product has UDI-DI %s: set it as the barcode of the product it identifies.", di
                 )
             )
         moves = self.move_ids.filtered(
@@ -71,8 +71,8 @@ class StockPicking(models.Model):
         if not moves:
             raise UserError(
                 self.env._(
-                    "GTIN %(gtin)s is %(product)s, which receipt %(receipt)s does not bring.",
-                    gtin=gtin,
+                    "UDI-DI %(di)s is %(product)s, which receipt %(receipt)s does not bring.",
+                    di=di,
                     product=product.display_name,
                     receipt=self.name,
                 )

@@ -10,6 +10,7 @@ from . import test_vouchers
 from . import test_customer_returns
 from . import test_recall
 from . import test_gs1_receiving
+from . import test_udi_carriers
 from . import test_lot_import
 from . import test_qualification
 from . import test_qualification_alerts

@@ -13,11 +13,11 @@ STENT = gtin("690123456791")
 UNKNOWN = gtin("690123456792")
 SYRINGE_14 = SYRINGE.zfill(14)
 WRONG_CHECK_DIGIT = SYRINGE_14[:-1] + str((int(SYRINGE_14[-1]) + 1) % 10)
-NONE = dict.fromkeys(("gtin", "lot", "serial", "production_date", "expiration_date", "quantity"), False)
+NONE = dict.fromkeys(("di", "lot", "serial", "production_date", "expiration_date", "quantity"), False)
 
 
 def udi(**values):
-    return {**NONE, "gtin": SYRINGE_14, **values}
+    return {**NONE, "di": SYRINGE_14, **values}
 
 
 # (code, what it says): vary AI order, FNC1 and parentheses, symbology identifiers, DD=00, serials,
@@ -64,7 +64,7 @@ VALID_CODES = [
         f"(01){SYRINGE_14}(15)270101(17)270331(10)BB",
         udi(lot="BB", expiration_date=date(2027, 3, 31)),
     ),
-    (f"(01){gtin('1690123456789')}(10)CASE", udi(gtin=gtin("1690123456789"), lot="CASE")),
+    (f"(01){gtin('1690123456789')}(10)CASE", udi(di=gtin("1690123456789"), lot="CASE")),
 ]
 
 
@@ -113,13 +113,13 @@ class TestGs1Receiving(MedicalExpiryCase):
             (picking, f"(01){SYRINGE_14}(17)2901(10)L", "Cannot read the code"),
             (picking, f"(01){SYRINGE_14}(10){'L' * 21}", "Cannot read the code"),
             (picking, "", "Scan or paste"),
-            (picking, "MA.156.M0.100086.10A", "not a UDI in a format"),
+            (picking, "+A99912345/$$52001510X3", "not a UDI in a format"),  # HIBC
             (picking, "hello", "not a UDI in a format"),
             (picking, "(10)L(17)290101", "no product identifier"),
             (picking, f"(01){SYRINGE_14}(17)290101(17)290202(10)L", "twice (AI 17)"),
             (picking, f"(01){SYRINGE_14}(10)L(30)0", "must be positive"),
             (picking, f"(01){SYRINGE_14}(11)300101(17)290101(10)L", "after it expires"),
-            (picking, f"(01){UNKNOWN.zfill(14)}(17)290101(10)L", "No product has GTIN"),
+            (picking, f"(01){UNKNOWN.zfill(14)}(17)290101(10)L", "No product has UDI-DI"),
             (picking, f"(01){STRIPS}(17)290101(10)L", "does not bring"),
             (picking, f"(01){SYRINGE_14}(17)290101", "carries no lot number"),
             (picking, f"(01){SYRINGE_14}(17)290101(21)S1", "carries no lot number"),

@@ -101,6 +101,17 @@ class TestLotImport(MedicalExpiryCase):
         self.assertEqual(by_gtin13["product"], self.strips)
         self.assertEqual(by_gtin14["product"], self.strips)
 
+    def test_products_are_found_by_ma_and_ahm_di_as_written(self):
+        ma_di, ahm_di = "MA.156.M0.100001.1A2B3C45", "MF6901234567"
+        self._create_product("MA stent", self.categ_device, barcode=ma_di)
+        self._create_product("AHM catheter", self.categ_device, barcode=ahm_di)
+        by_ma, by_ahm, lower_case = self._checked(
+            self._row(product=ma_di), self._row(product=f" {ahm_di} "), self._row(product=ma_di.lower())
+        )
+        self.assertEqual(by_ma["product"].name, "MA stent")
+        self.assertEqual(by_ahm["product"].name, "AHM catheter")
+        self.assertIn(f"Unknown product “{ma_di.lower()}”", lower_case["errors"][0])
+
     def test_dry_run_reports_every_row_and_writes_nothing(self):
         data = self._csv([self._row(lot="OK-1"), self._row(lot="BAD-1", quantity=-1)])
         lots = self.env["stock.lot"].search_count([])
