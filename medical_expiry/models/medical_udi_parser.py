@@ -166,7 +166,7 @@ class MedicalUdiParser(models.AbstractModel):
                     "Impossible date in %(unit)s %(value)s: there is no %(date)s.",
                     unit=unit,
                     value=value,
-                    date=f"{year}-{month}-{day}",
+                    date="-".join((year, month, day)),
                 )
             ) from None
 

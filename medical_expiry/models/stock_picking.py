@@ -27,7 +27,7 @@ class StockPicking(models.Model):
     )
 
     udi_code = fields.Char(
-        string="Scan GS1 / UDI",
+        string="Scan UDI",
         copy=False,
         help="Scan or paste the UDI of a device received: GS1 (GS1-128 or DataMatrix content, or the printed "
         "text with its AIs in parentheses), MA (IDcode, MA.156.M0.…) or AHM (Alibaba Health, MF…). Product, "

@@ -33,7 +33,7 @@ class QualificationCase(MedicalExpiryCase):
     def _create_qualification_rule(cls, days, **vals):
         return cls.env["medical.expiry.rule"].create(
             {
-                "name": f"Qualification {days} days",
+                "name": f"{days} days",
                 "applies_to": "qualification",
                 "days_before_expiry": days,
                 **vals,

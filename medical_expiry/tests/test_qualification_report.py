@@ -1,11 +1,10 @@
-from datetime import timedelta
-
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import format_date
 
-from .common import MedicalExpiryCase, as_cell
+from .common import as_cell
+from .qualification_common import QualificationCase
 
 HEADER = [
     "Holder",
@@ -21,65 +20,54 @@ HEADER = [
 
 
 @tagged("post_install", "-at_install")
-class TestQualificationReport(MedicalExpiryCase):
+class TestQualificationReport(QualificationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The fixtures' supplier licence has no end: these tests file their own.
+        cls.supplier_licence.active = False
         # Levels of every company, so that the documents filed for every company have one too.
-        cls._create_rule(30, applies_to="qualification", company_id=False)
-        cls._create_rule(90, applies_to="qualification", company_id=False)
-        cls.today = fields.Date.context_today(cls.env["medical.qualification"])
+        cls._create_qualification_rule(30, company_id=False)
+        cls._create_qualification_rule(90, company_id=False)
         syringe, strips = cls.syringe.product_tmpl_id, cls.strips.product_tmpl_id
+        # The manager is responsible for every document, through its holder.
+        (cls.supplier | cls.customer).user_id = cls.manager
+        (syringe | strips).responsible_id = cls.manager
         # Reported within 60 days, lapsed documents included, in this order.
-        cls.strips_lapsed = cls._qualify(strips, "registration_certificate", "STR-REG-NEW", -100)
-        cls.hospital_expired = cls._qualify(cls.customer, "practice_licence", "HOS-PRACTICE", -5)
+        cls.strips_lapsed = cls._qualify(strips, "registration_certificate", -100, number="STR-REG-NEW")
+        cls.hospital_expired = cls._qualify(cls.customer, "practice_licence", -5, number="HOS-PRACTICE")
         cls.supplier_licence = cls._qualify(
             cls.supplier,
             "device_trade_licence",
-            "沪药监械经营许20190001号",
             10,
+            number="沪药监械经营许20190001号",
             issuing_authority="上海市药监局",
         )
-        cls.syringe_registration = cls._qualify(syringe, "registration_certificate", "SYR-REG", 20)
+        cls.syringe_registration = cls._qualify(syringe, "registration_certificate", 20, number="SYR-REG")
         cls.supplier_business = cls._qualify(
-            cls.supplier, "business_licence", "SUP-BUSINESS", 50, company_id=False
+            cls.supplier, "business_licence", 50, number="SUP-BUSINESS", company_id=False
         )
-        cls.hospital_revoked = cls._qualify(cls.customer, "business_licence", "HOS-BUSINESS", None)
+        cls.hospital_revoked = cls._qualify(cls.customer, "business_licence", None, number="HOS-BUSINESS")
         cls.hospital_revoked._revoke("Withdrawn by the authority")
         # Never reported.
         cls.unreported = (
-            cls._qualify(strips, "registration_certificate", "STR-REG-OLD", -400)
-            | cls._qualify(cls.supplier, "production_licence", "SUP-PRODUCTION", 200)
-            | cls._qualify(cls.supplier, "device_trade_filing", "SUP-FILING-OLD", 15)
-            | cls._qualify(cls.supplier, "device_trade_filing", "SUP-FILING-NEW", None)
-            | cls._qualify(cls.customer, "device_trade_filing", "HOS-FILING-OLD", -30)
-            | cls._qualify(cls.customer, "device_trade_filing", "HOS-FILING-NEW", 800)
-            | cls._qualify(cls.customer, "practice_licence", "HOS-ARCHIVED", 3, active=False)
+            cls._qualify(strips, "registration_certificate", -400, number="STR-REG-OLD")
+            | cls._qualify(cls.supplier, "production_licence", 200, number="SUP-PRODUCTION")
+            | cls._qualify(cls.supplier, "device_trade_filing", 15, number="SUP-FILING-OLD")
+            | cls._qualify(cls.supplier, "device_trade_filing", None, number="SUP-FILING-NEW")
+            | cls._qualify(cls.customer, "device_trade_filing", -30, number="HOS-FILING-OLD")
+            | cls._qualify(cls.customer, "device_trade_filing", 800, number="HOS-FILING-NEW")
+            | cls._qualify(cls.customer, "practice_licence", 3, number="HOS-ARCHIVED", active=False)
         )
         cls.other_company = cls.env["res.company"].create({"name": "Other Distributor"})
         cls.unreported |= cls._qualify(
-            cls.supplier, "device_trade_licence", "OTHER-COMPANY", 5, company_id=cls.other_company.id
+            cls.supplier, "device_trade_licence", 5, number="OTHER-COMPANY", company_id=cls.other_company.id
         )
         cls.stock_user.write({"company_ids": [Command.link(cls.other_company.id)]})
         cls.Wizard = (
             cls.env["medical.qualification.report.wizard"]
             .with_user(cls.stock_user)
             .with_context(allowed_company_ids=[cls.company.id, cls.other_company.id])
-        )
-
-    @classmethod
-    def _qualify(cls, holder, qualification_type, number, days, **vals):
-        """A document of ``holder`` ending in ``days`` days (None: no end), the manager responsible."""
-        field = "partner_id" if holder._name == "res.partner" else "product_tmpl_id"
-        return cls.env["medical.qualification"].create(
-            {
-                field: holder.id,
-                "qualification_type": qualification_type,
-                "number": number,
-                "date_end": days is not None and cls.today + timedelta(days=days),
-                "user_id": cls.manager.id,
-                **vals,
-            }
         )
 
     def _row(self, holder, document, type_label, status, level=None):
