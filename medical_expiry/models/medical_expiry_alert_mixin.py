@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
 class MedicalExpiryAlertMixin(models.AbstractModel):
@@ -59,3 +60,14 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
         stale.expiry_auto_closed = True
         for activity in stale:
             activity.action_feedback(feedback=self.browse(activity.res_id)._expiry_alert_closing_note())
+
+    def _action_run_alert_job(self, job, done_message):
+        """Managers run a daily alert job on demand, as the system: it looks at every record."""
+        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
+            raise AccessError(self.env._("Only expiry managers can run the alert jobs."))
+        getattr(self.sudo(), job)()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": done_message, "type": "success"},
+        }

@@ -138,15 +138,7 @@ class MedicalExpiryRule(models.Model):
                 or "company"
             )
 
-    @api.constrains(
-        "days_before_expiry",
-        "company_id",
-        "categ_id",
-        "product_id",
-        "active",
-        "applies_to",
-        "qualification_type",
-    )
+    @api.constrains(*LEVEL_FIELDS)
     def _check_rule(self):
         for rule in self:
             if rule.days_before_expiry < 0:

@@ -433,13 +433,9 @@ class MedicalQualification(models.Model):
         )._sync_expiry_alerts()
 
     def action_run_qualification_alerts(self):
-        self._check_override_allowed()
-        self.sudo()._cron_qualification_alerts()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"message": self.env._("Qualification alerts are up to date."), "type": "success"},
-        }
+        return self._action_run_alert_job(
+            "_cron_qualification_alerts", self.env._("Qualification alerts are up to date.")
+        )
 
     @api.model
     def _expiry_alert_types(self):

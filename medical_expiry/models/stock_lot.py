@@ -190,14 +190,7 @@ class StockLot(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def action_run_expiry_alerts(self):
-        """Managers run the daily job on demand."""
-        self._check_expiry_manager()
-        self.sudo()._cron_expiry_alerts()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"message": self.env._("Expiry alerts are up to date."), "type": "success"},
-        }
+        return self._action_run_alert_job("_cron_expiry_alerts", self.env._("Expiry alerts are up to date."))
 
     @api.model
     def _expiry_alert_types(self):

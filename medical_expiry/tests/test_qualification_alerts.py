@@ -1,3 +1,4 @@
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .qualification_common import QualificationCase
@@ -92,6 +93,9 @@ class TestQualificationAlerts(QualificationCase):
 
     def test_managers_run_the_job_on_demand(self):
         licence = self._qualify(self.hospital, "practice_licence", 60)
+        with self.assertRaises(AccessError):
+            self.env["medical.qualification"].with_user(self.stock_user).action_run_qualification_alerts()
+        self.assertFalse(self._alerts(licence))
         self.env["medical.qualification"].with_user(self.manager).action_run_qualification_alerts()
         self.assertTrue(self._alerts(licence))
 
