@@ -66,6 +66,20 @@ def demo_recall(session, lot):
     return call_kw(session, "medical.recall.wizard", "action_create", [wizard])["res_id"]
 
 
+def demo_refused_purchase(session):
+    """A draft purchase from the demo supplier whose licence lapsed: the form shows the refusal to come."""
+    supplier = search_id(
+        session, "res.partner", [("qualification_ids.state", "=", "expired"), ("supplier_rank", ">", 0)]
+    )
+    product = search_id(session, "product.product", [("medical_device_class", "=", "3")])
+    return call_kw(
+        session,
+        "purchase.order",
+        "create",
+        {"partner_id": supplier, "order_line": [(0, 0, {"product_id": product, "product_qty": 100})]},
+    )
+
+
 class Browser:
     def __init__(self, session, width=1440, height=900):
         self.process = subprocess.Popen(
@@ -124,6 +138,11 @@ def main():
         "stock.picking",
         [("picking_type_code", "=", "incoming"), ("product_id.medical_device_class", "!=", False)],
     ) or search_id(session, "stock.picking", [("picking_type_code", "=", "incoming")])
+    purchase = search_id(
+        session,
+        "purchase.order",
+        [("state", "=", "draft"), ("partner_id.qualification_ids.state", "=", "expired")],
+    ) or demo_refused_purchase(session)
     browser = Browser(session)
     try:
         # The first page compiles the web client's assets: give it time.
@@ -133,6 +152,8 @@ def main():
         )
         browser.shot(f"/odoo/action-medical_expiry.action_lot_expiry/{lot}", "lot-form.png")
         browser.shot(f"/odoo/action-medical_expiry.action_medical_recall/{recall}", "recall-form.png")
+        browser.shot("/odoo/action-medical_expiry.action_medical_qualification", "qualifications.png")
+        browser.shot(f"/odoo/action-purchase.purchase_form_action/{purchase}", "purchase-qualification.png")
         if picking:
             # Headless Chromium has no PDF viewer: the voucher's HTML rendering is the same template.
             browser.shot(

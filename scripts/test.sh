@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DB=medical_expiry_test_$$
 work=$(mktemp -d)
-trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$work" "${ODOO_DATA_DIR:-$HOME/.local/share/Odoo}/filestore/$DB"' EXIT
 # Tests serve HTTP on a port of their own, so they run beside `make run` and each other.
 HTTP_PORT=${TEST_HTTP_PORT:-$((8200 + $$ % 700))} write_odoo_conf "$work/odoo.conf"
 

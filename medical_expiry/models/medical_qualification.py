@@ -134,7 +134,8 @@ class MedicalQualification(models.Model):
         for qualification in self:
             qualification.user_id = (
                 qualification.partner_id.commercial_partner_id.user_id
-                or qualification.product_tmpl_id.responsible_id
+                # A product's responsible defaults to whoever created it, OdooBot for data files.
+                or qualification.product_tmpl_id.responsible_id.filtered("active")
                 or qualification.user_id
             )
 
