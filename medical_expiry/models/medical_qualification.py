@@ -353,6 +353,8 @@ class MedicalQualification(models.Model):
     @api.model
     def _product_problems(self, products):
         """Why ``products`` may not be received today: their registrations or filings that lapsed."""
+        if not products:
+            return []
         on_file = self._on_file([("product_tmpl_id", "in", products.product_tmpl_id.ids)])
         return [document._lapse_message() for document in on_file._lapsed()]
 
@@ -390,12 +392,6 @@ class MedicalQualification(models.Model):
             reason=self.env.context.get("medical_qualification_override_reason")
             or self.env._("The company's qualification policy warns."),
         )
-
-    @api.model
-    def _guard(self, document, problems):
-        """Check ``document`` against the policy, and log it when it goes on despite its problems."""
-        self._check_guard(document, problems)
-        self._log_guard_pass(document, problems)
 
     def _check_override_allowed(self):
         if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
