@@ -29,12 +29,16 @@ class MedicalQualificationGuardedMixin(models.AbstractModel):
         raise NotImplementedError
 
     def _check_qualifications(self):
-        for document in self:
-            self.env["medical.qualification"]._check_guard(document, document._qualification_problems())
+        """Refuse what the company's policy refuses; {document: problems} of the documents let through,
+        for ``_log_qualification_passes`` once their action is done."""
+        problems = {document: document._qualification_problems() for document in self}
+        for document, document_problems in problems.items():
+            self.env["medical.qualification"]._check_guard(document, document_problems)
+        return problems
 
-    def _log_qualification_passes(self):
-        for document in self:
-            self.env["medical.qualification"]._log_guard_pass(document, document._qualification_problems())
+    def _log_qualification_passes(self, problems):
+        for document, document_problems in problems.items():
+            self.env["medical.qualification"]._log_guard_pass(document, document_problems)
 
     def action_override_qualifications(self):
         self.ensure_one()

@@ -13,8 +13,7 @@ class PurchaseOrder(models.Model):
         )
 
     def button_confirm(self):
-        to_confirm = self.filtered(lambda order: order.state in ("draft", "sent"))
-        to_confirm._check_qualifications()
+        problems = self.filtered(lambda order: order.state in ("draft", "sent"))._check_qualifications()
         res = super().button_confirm()
-        to_confirm._log_qualification_passes()
+        self._log_qualification_passes(problems)
         return res

@@ -13,7 +13,7 @@ class SaleOrder(models.Model):
         )
 
     def action_confirm(self):
-        self._check_qualifications()
+        problems = self._check_qualifications()
         res = super().action_confirm()
-        self._log_qualification_passes()
+        self._log_qualification_passes(problems)
         return res

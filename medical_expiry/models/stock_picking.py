@@ -109,10 +109,10 @@ class StockPicking(models.Model):
 
     def _action_done(self):
         # Transfers done from code skip the pre-hook: the guard holds here too.
-        self._check_qualifications()
+        problems = self._check_qualifications()
         warnings = self.move_line_ids._receipt_warnings()
         res = super()._action_done()
-        self._log_qualification_passes()
+        self._log_qualification_passes(problems)
         # Lots received are only created by the move; the facts are read once everything is done.
         lines = self.move_line_ids.filtered(lambda ml: ml.quantity > 0)
         movements = lines._audit_movements()
