@@ -1,8 +1,22 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    expiry_tz = fields.Selection(
+        _tz_get,
+        string="Expiry Time Zone",
+        required=True,
+        default=lambda self: self._default_expiry_tz(),
+        help="有效期至 D means usable through the end of day D in this time zone, and expired from the next "
+        "midnight here. Every expiry level, block, guard, report and UDI date of the company is read in it.",
+    )
 
     expiry_alert_escalation_days = fields.Integer(
         string="Escalate Expiry Alerts After (days)",
@@ -37,6 +51,41 @@ class ResCompany(models.Model):
         "device whose registration lapsed. Refuse: it cannot go on unless an expiry manager overrides "
         "with a reason. Warn: it goes on with a note. Both are kept in the audit log.",
     )
+
+    def _default_expiry_tz(self):
+        return self.env.user.tz or "Asia/Shanghai"
+
+    # ------------------------------------------------------------------
+    # The company's calendar: the one meaning of "today" and of "expires on D"
+    # ------------------------------------------------------------------
+    def _expiry_calendar(self):
+        """The company whose calendar decides (the current one for records without a company)."""
+        return self[:1] or self.env.company
+
+    def _expiry_today(self, now=None):
+        """Today's date in the company's expiry time zone (``now``: a naive UTC datetime)."""
+        company = self._expiry_calendar()
+        moment = pytz.utc.localize(now or fields.Datetime.now())
+        return moment.astimezone(pytz.timezone(company.expiry_tz)).date()
+
+    def _expiry_date_of(self, expiration_date):
+        """The calendar date D of a stored expiration datetime (naive UTC): the date people read and print."""
+        if not expiration_date:
+            return False
+        company = self._expiry_calendar()
+        return pytz.utc.localize(expiration_date).astimezone(pytz.timezone(company.expiry_tz)).date()
+
+    def _expiry_datetime_of(self, expiry_date):
+        """The stored expiration datetime (naive UTC) for 有效期至 ``expiry_date``: the last second of that day
+        in the company's time zone, so that Odoo's own "expiration date <= now" agrees with "usable through D".
+        """
+        if not expiry_date:
+            return False
+        company = self._expiry_calendar()
+        next_midnight = pytz.timezone(company.expiry_tz).localize(
+            datetime.combine(fields.Date.to_date(expiry_date) + timedelta(days=1), time())
+        )
+        return (next_midnight - timedelta(seconds=1)).astimezone(pytz.utc).replace(tzinfo=None)
 
     def _recall_notice_days(self, recall_class):
         """Days a recall of ``recall_class`` leaves to notify the customers."""

@@ -4,6 +4,7 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    expiry_tz = fields.Selection(related="company_id.expiry_tz", readonly=False)
     expiry_alert_escalation_days = fields.Integer(
         related="company_id.expiry_alert_escalation_days", readonly=False
     )
