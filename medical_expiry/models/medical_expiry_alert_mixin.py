@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import AccessError
 
 
@@ -34,7 +34,7 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
             for activity in existing
         }
         model_id = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
+        today = self.env.company._expiry_today()
         records = self.browse([record_id for record_id, _type, _rule in wanted])
         vals_list = [
             {

@@ -274,21 +274,25 @@ class MedicalExpiryRule(models.Model):
 
     @api.model
     def _lot_levels_sql(self, lots):
-        """SQL classifying lots: rows (id, days_to_expiry, expiry_state, rule_id).
+        """SQL classifying lots: rows (id, days_to_expiry, expiry_state, rule_id, level_until).
 
         The one place that decides a lot's level, for the stored compute, the daily job and the reports.
         ``lots`` is an SQL query with the columns id, company_id, product_id, expiration_date.
+        Days are counted in the company's calendar (``res.company._expiry_local_date_sql``): a lot of
+        有效期至 D has D - today days left and is expired from the day after D. ``level_until`` is the date
+        on which the level changes next by the passing of time alone (the next threshold of its rule set,
+        or D + 1 when it expires); it is empty for expired lots and lots without a date.
         Ranking a lot's candidate rules: product scope first, then the deepest matching category
         (a longer parent_path is a deeper one), then the company default; within a scope, a rule of
         the lot's company comes before a rule for every company. A lot shared between companies
         (no company of its own) takes the rules of any company.
         """
-        today = fields.Date.context_today(self)
+        Company = self.env["res.company"]
         return SQL(
             """
             WITH lot AS (
                 SELECT src.id, src.company_id, src.product_id, src.expiration_date,
-                       (src.expiration_date AT TIME ZONE 'UTC')::date - %(today)s::date AS days,
+                       %(expiry_date)s AS expiry_date, %(expiry_date)s - %(today)s AS days,
                        categ.parent_path
                   FROM (%(lots)s) AS src
                   JOIN product_product product ON product.id = src.product_id
@@ -310,26 +314,39 @@ class MedicalExpiryRule(models.Model):
                     OR (rule.product_id IS NULL AND starts_with(lot.parent_path, rule_categ.parent_path))
             ), scope AS (
                 SELECT lot_id, min(rank) AS rank FROM candidate GROUP BY lot_id
-            ), level AS (
-                SELECT DISTINCT ON (candidate.lot_id) candidate.lot_id, candidate.rule_id
+            ), rule_set AS (
+                SELECT candidate.*
                   FROM candidate
                   JOIN scope ON scope.lot_id = candidate.lot_id AND scope.rank = candidate.rank
-                  JOIN lot ON lot.id = candidate.lot_id
-                 WHERE candidate.days_before_expiry >= lot.days
-              ORDER BY candidate.lot_id, candidate.days_before_expiry, candidate.rule_id
+            ), level AS (
+                SELECT DISTINCT ON (rule_set.lot_id) rule_set.lot_id, rule_set.rule_id
+                  FROM rule_set
+                  JOIN lot ON lot.id = rule_set.lot_id
+                 WHERE rule_set.days_before_expiry >= lot.days
+              ORDER BY rule_set.lot_id, rule_set.days_before_expiry, rule_set.rule_id
+            ), next_threshold AS (
+                SELECT rule_set.lot_id, max(rule_set.days_before_expiry) AS days
+                  FROM rule_set
+                  JOIN lot ON lot.id = rule_set.lot_id
+                 WHERE rule_set.days_before_expiry < lot.days
+              GROUP BY rule_set.lot_id
             )
             SELECT lot.id, lot.days,
                    CASE WHEN lot.expiration_date IS NULL THEN 'no_expiry'
-                        WHEN lot.expiration_date <= %(now)s THEN 'expired'
+                        WHEN lot.days < 0 THEN 'expired'
                         WHEN level.rule_id IS NOT NULL THEN 'near_expiry'
                         ELSE 'ok' END,
-                   level.rule_id
+                   level.rule_id,
+                   CASE WHEN lot.days >= 0 THEN lot.expiry_date - COALESCE(next_threshold.days, -1) END
               FROM lot
          LEFT JOIN level ON level.lot_id = lot.id
+         LEFT JOIN next_threshold ON next_threshold.lot_id = lot.id
             """,
             lots=lots,
-            today=today,
-            now=fields.Datetime.now(),
+            expiry_date=Company._expiry_local_date_sql(SQL("src.expiration_date"), SQL("src.company_id")),
+            today=Company._expiry_local_date_sql(
+                SQL("%s::timestamp", fields.Datetime.now()), SQL("src.company_id")
+            ),
         )
 
     @api.model

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import openpyxl
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, models
 from odoo.exceptions import UserError
 
 # The columns of a historical lot file and the headers each may have, English or Chinese (any case).
@@ -123,7 +123,8 @@ class MedicalLotImport(models.AbstractModel):
         products = self._find_products(self._texts(rows, "product"))
         locations = self._find_locations(self._texts(rows, "location"))
         existing_lots = self._find_lots(products.values(), self._texts(rows, "lot"))
-        today = fields.Date.context_today(self)
+        company = self.env.company
+        today = company._expiry_today()
         first_rows = {}  # (product id, lot name): its first row, whose expiration date the others must have
         checked = []
         for row in rows:
@@ -153,13 +154,14 @@ class MedicalLotImport(models.AbstractModel):
             if expiration_date and expiration_date < today:
                 errors.append(self.env._("Already expired on %s.", expiration_date))
             lot = existing_lots.get((product.id, lot_name), self.env["stock.lot"])
-            if lot.expiration_date and expiration_date and lot.expiration_date.date() != expiration_date:
+            known_expiry = lot.company_id._expiry_calendar()._expiry_date_of(lot.expiration_date)
+            if known_expiry and expiration_date and known_expiry != expiration_date:
                 errors.append(
                     self.env._(
                         "Lot %(lot)s of %(product)s exists with expiration date %(known)s.",
                         lot=lot_name,
                         product=product.display_name,
-                        known=lot.expiration_date.date(),
+                        known=known_expiry,
                     )
                 )
             if product and lot_name and expiration_date:
@@ -353,7 +355,7 @@ class MedicalLotImport(models.AbstractModel):
                         "name": row["lot_name"],
                         "product_id": row["product"].id,
                         "company_id": self.env.company.id,
-                        "expiration_date": fields.Datetime.to_datetime(row["expiration_date"]),
+                        "expiration_date": self.env.company._expiry_datetime_of(row["expiration_date"]),
                         "production_date": row["production_date"],
                     }
                     for row in new_lots.values()

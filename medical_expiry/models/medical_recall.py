@@ -467,19 +467,10 @@ class MedicalRecall(models.Model):
         """{lot id: supplier, purchase order and receipt of its first receipt from a supplier}."""
         self.env.cr.execute(
             SQL(
-                """
-                SELECT DISTINCT ON (line.lot_id)
-                       line.lot_id, partner.commercial_partner_id, purchase_line.order_id, line.picking_id
-                  FROM stock_move_line line
-                  JOIN stock_location source ON source.id = line.location_id AND source.usage = 'supplier'
-                  JOIN stock_move move ON move.id = line.move_id
-             LEFT JOIN stock_picking picking ON picking.id = line.picking_id
-             LEFT JOIN res_partner partner ON partner.id = COALESCE(picking.partner_id, move.partner_id)
-             LEFT JOIN purchase_order_line purchase_line ON purchase_line.id = move.purchase_line_id
-                 WHERE line.lot_id = ANY(%s) AND line.state = 'done'
-              ORDER BY line.lot_id, line.date, line.id
-                """,
-                lot_ids,
+                "SELECT lot.id, origin.supplier_id, origin.purchase_id, origin.receipt_id"
+                "  FROM unnest(%s::int[]) AS lot(id) CROSS JOIN LATERAL (%s) AS origin",
+                list(lot_ids),
+                self.env["stock.lot"]._first_supplier_receipt_sql(SQL("lot.id")),
             )
         )
         return {

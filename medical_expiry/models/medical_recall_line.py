@@ -214,7 +214,7 @@ class MedicalRecallLine(models.Model):
             types[self.line_type],
             self.product_id.display_name,
             self.lot_id.name,
-            self.expiration_date and self.expiration_date.date(),
+            self.lot_id.company_id._expiry_calendar()._expiry_date_of(self.expiration_date) or None,
             self.warehouse_id.name or None,
             self.location_id.display_name or None,
             self.partner_id.display_name or None,

@@ -3,6 +3,8 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import fields, models
+from odoo.tools import SQL
+
 from odoo.addons.base.models.res_partner import _tz_get
 
 
@@ -75,17 +77,38 @@ class ResCompany(models.Model):
         company = self._expiry_calendar()
         return pytz.utc.localize(expiration_date).astimezone(pytz.timezone(company.expiry_tz)).date()
 
+    def _expiry_day_start(self, day):
+        """The naive UTC datetime at which ``day`` begins in the company's time zone."""
+        company = self._expiry_calendar()
+        midnight = pytz.timezone(company.expiry_tz).localize(
+            datetime.combine(fields.Date.to_date(day), time())
+        )
+        return midnight.astimezone(pytz.utc).replace(tzinfo=None)
+
     def _expiry_datetime_of(self, expiry_date):
-        """The stored expiration datetime (naive UTC) for 有效期至 ``expiry_date``: the last second of that day
-        in the company's time zone, so that Odoo's own "expiration date <= now" agrees with "usable through D".
+        """The stored expiration datetime (naive UTC) for 有效期至 ``expiry_date``: the last second of that
+        day in the company's time zone, so that Odoo's own "expiration date <= now" agrees with "usable
+        through D".
         """
         if not expiry_date:
             return False
-        company = self._expiry_calendar()
-        next_midnight = pytz.timezone(company.expiry_tz).localize(
-            datetime.combine(fields.Date.to_date(expiry_date) + timedelta(days=1), time())
+        return self._expiry_day_start(fields.Date.to_date(expiry_date) + timedelta(days=1)) - timedelta(
+            seconds=1
         )
-        return (next_midnight - timedelta(seconds=1)).astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _expiry_local_date_sql(self, utc_timestamp, company_id):
+        """SQL form of ``_expiry_date_of`` and ``_expiry_today``: the local date of the naive UTC timestamp
+        ``utc_timestamp`` (SQL) in the expiry time zone of the company ``company_id`` (SQL; NULL: the current
+        company). Derived here so that SQL and Python read a date the same way.
+        """
+        self.env["res.company"].flush_model(["expiry_tz"])
+        return SQL(
+            "((%s) AT TIME ZONE 'UTC' AT TIME ZONE"
+            " (SELECT expiry_tz FROM res_company WHERE id = COALESCE(%s, %s)))::date",
+            utc_timestamp,
+            company_id,
+            self.env.company.id,
+        )
 
     def _recall_notice_days(self, recall_class):
         """Days a recall of ``recall_class`` leaves to notify the customers."""

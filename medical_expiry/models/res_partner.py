@@ -1,5 +1,3 @@
-import datetime
-
 from odoo import api, fields, models
 
 
@@ -26,10 +24,6 @@ class ResPartner(models.Model):
     def _commercial_fields(self):
         return super()._commercial_fields() + ["min_shelf_life_days"]
 
-    def _min_expiration_date(self):
-        """The earliest expiration date this customer accepts, or False when any date will do."""
-        days = self.commercial_partner_id.min_shelf_life_days
-        if not days:
-            return False
-        today = fields.Date.context_today(self)
-        return datetime.datetime.combine(today + datetime.timedelta(days=days), datetime.time.min)
+    def _min_shelf_life_days(self):
+        """The fewest days left before expiry this customer accepts (0: any lot that may ship)."""
+        return self.commercial_partner_id.min_shelf_life_days

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
@@ -15,7 +17,17 @@ BLOCK_REASONS = [
     ("quality", "Quality"),
     ("other", "Other"),
 ]
-LEVEL_COLUMNS = ["days_to_expiry", "expiry_state", "expiry_rule_id"]
+LEVEL_COLUMNS = ["expiry_state", "expiry_rule_id", "expiry_level_until"]
+# "D - today <operator> n" as a condition on the expiration datetime, given when day today + n starts
+# and ends.
+DAY_RANGES = {
+    "<": lambda start, end: [("expiration_date", "<", start)],
+    "<=": lambda start, end: [("expiration_date", "<", end)],
+    ">": lambda start, end: [("expiration_date", ">=", end)],
+    ">=": lambda start, end: [("expiration_date", ">=", start)],
+    "=": lambda start, end: [("expiration_date", ">=", start), ("expiration_date", "<", end)],
+    "!=": lambda start, end: ["|", ("expiration_date", "<", start), ("expiration_date", ">=", end)],
+}
 # Lots per committed batch of the alert job: small enough to lose little when killed, large enough
 # that per-batch queries stay negligible.
 ALERT_BATCH_SIZE = 2000
@@ -28,11 +40,11 @@ class StockLot(models.Model):
     expiration_date = fields.Datetime(tracking=True)
     days_to_expiry = fields.Integer(
         string="Days to Expiry",
-        compute="_compute_expiry_level",
-        store=True,
+        compute="_compute_days_to_expiry",
+        search="_search_days_to_expiry",
         aggregator="min",
-        help="Days left before the expiration date; empty when the lot has no expiration date. "
-        "Refreshed every night.",
+        help="Days left until the expiration date, in the company's calendar (0: the last usable day); "
+        "empty when the lot has no expiration date.",
     )
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
     expiry_state = fields.Selection(
@@ -48,6 +60,14 @@ class StockLot(models.Model):
         store=True,
         index="btree_not_null",
         help="The near-expiry level the lot is in, from the most specific rule set of its product.",
+    )
+    expiry_level_until = fields.Date(
+        string="Level Changes On",
+        compute="_compute_expiry_level",
+        store=True,
+        index="btree_not_null",
+        help="The date, in the company's calendar, on which the lot moves to its next level by the passing "
+        "of time alone: the nightly job re-levels only the lots whose date has come.",
     )
     outbound_policy = fields.Selection(related="expiry_rule_id.outbound_policy")
     is_blocked = fields.Boolean(string="Blocked", readonly=True, copy=False, tracking=True, index=True)
@@ -73,13 +93,87 @@ class StockLot(models.Model):
             [lot.expiration_date or None for lot in self],
         )
         self.env.cr.execute(self.env["medical.expiry.rule"]._lot_levels_sql(lots))
-        levels = {index: (days, state, rule_id) for index, days, state, rule_id in self.env.cr.fetchall()}
+        levels = {index: row for index, *row in self.env.cr.fetchall()}
         rules = self.env["medical.expiry.rule"]
         for index, lot in enumerate(self):
-            days, state, rule_id = levels.get(index, (False, "no_expiry", False))
-            lot.days_to_expiry = days
+            _days, state, rule_id, level_until = levels.get(index, (False, "no_expiry", False, False))
             lot.expiry_state = state
             lot.expiry_rule_id = rules.browse(rule_id)
+            lot.expiry_level_until = level_until
+
+    @api.depends("expiration_date", "company_id")
+    @api.depends_context("uid")
+    def _compute_days_to_expiry(self):
+        for lot in self:
+            company = lot.company_id._expiry_calendar()
+            expiry = company._expiry_date_of(lot.expiration_date)
+            lot.days_to_expiry = expiry and (expiry - company._expiry_today()).days
+
+    def _search_days_to_expiry(self, operator, value):
+        """Days to expiry as ranges of expiration dates, one per time zone of the companies: the lot
+        table's index on the date still serves, and the condition combines with any other."""
+        if operator not in DAY_RANGES or isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(self.env._("Search days to expiry with a whole number of days."))
+        domains = []
+        for tz_companies in (
+            self.env["res.company"].sudo().search([("expiry_tz", "!=", False)]).grouped("expiry_tz").values()
+        ):
+            company = tz_companies[0]
+            day = company._expiry_today() + timedelta(days=value)
+            start, end = company._expiry_day_start(day), company._expiry_day_start(day + timedelta(days=1))
+            of_companies = [("company_id", "in", tz_companies.ids)]
+            if self.env.company in tz_companies:
+                of_companies = expression.OR([of_companies, [("company_id", "=", False)]])
+            domains.append(expression.AND([of_companies, DAY_RANGES[operator](start, end)]))
+        return expression.OR(domains)
+
+    @api.model
+    def _days_to_expiry_sql(self, alias, now=None):
+        """SQL form of ``days_to_expiry`` for the lot table aliased ``alias``: D - today, company calendar.
+
+        ``now``: SQL of the current naive UTC time (a view passes ``now()``); by default the server's now.
+        """
+        Company = self.env["res.company"]
+        company = SQL.identifier(alias, "company_id")
+        now = now or SQL("%s::timestamp", fields.Datetime.now())
+        return SQL(
+            "(%s - %s)",
+            Company._expiry_local_date_sql(SQL.identifier(alias, "expiration_date"), company),
+            Company._expiry_local_date_sql(now, company),
+        )
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """Days to expiry change every day: derived in SQL, never stored, yet sortable and groupable."""
+        if fname == "days_to_expiry":
+            if flush:
+                self.flush_model(["expiration_date", "company_id"])
+            return self._days_to_expiry_sql(alias)
+        return super()._field_to_sql(alias, fname, query, flush)
+
+    # ------------------------------------------------------------------
+    # Expiry dates are calendar dates
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._store_expiry_as_calendar_date(vals)
+        return super().create(vals_list)
+
+    @api.model
+    def _store_expiry_as_calendar_date(self, vals):
+        """Store a medical device's 有效期至 as the last second of its day in the company's time zone.
+
+        Whatever time a scan, an import or a date picker sends, the lot then expires when the day D ends
+        where the company works, and Odoo's own "expiration date <= now" checks agree with it.
+        """
+        if not vals.get("expiration_date"):
+            return
+        product = self.env["product.product"].browse(vals.get("product_id")) or self[:1].product_id
+        if not product.medical_device_class:
+            return
+        company = self.env["res.company"].browse(vals.get("company_id")) or self[:1].company_id
+        moment = fields.Datetime.to_datetime(vals["expiration_date"])
+        vals["expiration_date"] = company._expiry_datetime_of(company._expiry_date_of(moment))
 
     # ------------------------------------------------------------------
     # Expiration date changes: signed in the application, logged whoever makes them
@@ -87,6 +181,7 @@ class StockLot(models.Model):
     def write(self, vals):
         if "expiration_date" not in vals:
             return super().write(vals)
+        self._store_expiry_as_calendar_date(vals)
         new_date = fields.Datetime.to_datetime(vals["expiration_date"])
         changed = self.filtered(lambda lot: lot.expiration_date != new_date)
         signature = changed._expiry_change_signature()
@@ -116,10 +211,12 @@ class StockLot(models.Model):
             self, "expiry_date_change", wizard="medical.lot.expiry.wizard"
         )
 
-    def _change_expiration_date(self, expiration_date):
-        if not expiration_date:
+    def _change_expiration_date(self, expiry_date):
+        """Give the lots 有效期至 ``expiry_date`` (a calendar date of their company)."""
+        if not expiry_date:
             raise UserError(self.env._("Enter the new expiration date."))
-        self.write({"expiration_date": expiration_date})
+        company = self.company_id[:1]._expiry_calendar()
+        self.write({"expiration_date": company._expiry_datetime_of(fields.Date.to_date(expiry_date))})
 
     def _run_signed_action(self, signed_action):
         return {"lot_unblock": self._unblock}[signed_action]()
@@ -131,22 +228,33 @@ class StockLot(models.Model):
     # Daily job
     # ------------------------------------------------------------------
     @api.model
-    def _refresh_expiry_levels(self):
-        """Re-level every lot in one UPDATE (days left change every day, rules change any time).
+    def _refresh_expiry_levels(self, due_only=False):
+        """Re-level lots in one UPDATE; returns the ids of the lots that became expired in this pass.
 
-        Returns the ids of the lots that became expired in this pass.
+        After a change of the rule library every lot is re-levelled; the nightly pass (``due_only``) only
+        the lots whose level changes today (``expiry_level_until`` has come in their company's calendar),
+        so a night on which no lot crosses a threshold writes nothing.
         """
         self.env.flush_all()
-        lots = SQL("SELECT id, company_id, product_id, expiration_date FROM stock_lot")
+        due = SQL("TRUE")
+        if due_only:
+            due = SQL(
+                "expiry_level_until <= %s",
+                self.env["res.company"]._expiry_local_date_sql(
+                    SQL("%s::timestamp", fields.Datetime.now()), SQL("company_id")
+                ),
+            )
+        lots = SQL("SELECT id, company_id, product_id, expiration_date FROM stock_lot WHERE %s", due)
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE stock_lot lot
-                   SET days_to_expiry = level.days, expiry_state = level.state, expiry_rule_id = level.rule_id
-                  FROM (%s) AS level(id, days, state, rule_id), stock_lot old
+                   SET expiry_state = level.state, expiry_rule_id = level.rule_id,
+                       expiry_level_until = level.level_until
+                  FROM (%s) AS level(id, days, state, rule_id, level_until), stock_lot old
                  WHERE lot.id = level.id AND old.id = level.id
-                   AND (lot.days_to_expiry, lot.expiry_state, lot.expiry_rule_id)
-                       IS DISTINCT FROM (level.days, level.state, level.rule_id)
+                   AND (lot.expiry_state, lot.expiry_rule_id, lot.expiry_level_until)
+                       IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
              RETURNING lot.id, level.state, old.expiry_state
                 """,
                 self.env["medical.expiry.rule"]._lot_levels_sql(lots),
@@ -158,8 +266,9 @@ class StockLot(models.Model):
 
     @api.model
     def _cron_refresh_expiry(self):
-        """Nightly: re-level every lot, then block the expired ones nobody has knowingly released."""
-        self._refresh_expiry_levels()
+        """Nightly: re-level the lots whose level changes today, then block the expired ones nobody has
+        knowingly released."""
+        self._refresh_expiry_levels(due_only=True)
         expired = self.search([("expiry_state", "=", "expired"), ("is_blocked", "=", False)])
         to_block = expired.filtered(
             lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date
@@ -297,7 +406,7 @@ class StockLot(models.Model):
         first_per_level = {(alert.res_id, alert.expiry_rule_id.id): alert for alert in overdue}
         managers = self.env.ref("medical_expiry.group_expiry_manager").users
         model_id = self.env["ir.model"]._get_id("stock.lot")
-        today = fields.Date.context_today(self)
+        today = self.env.company._expiry_today()
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
             [
                 {
@@ -378,13 +487,43 @@ class StockLot(models.Model):
             signature=signature,
         )
 
-    def _is_quarantine_bound(self, now=None):
-        """Whether stock of this lot coming back from a customer must go to quarantine, not to stock."""
-        now = now or fields.Datetime.now()
-        return bool(
-            self.is_blocked
-            or self.expiry_state in ("expired", "near_expiry")
-            or (self.expiration_date and self.expiration_date <= now)
+    def _is_quarantine_bound(self):
+        """Whether stock of this lot coming back from a customer must go to quarantine, not to stock:
+        when it may not leave again (the outbound guard's refusals) or is expired or near expiry."""
+        return bool(self.filtered_domain(self._quarantine_bound_domain()))
+
+    @api.model
+    def _quarantine_bound_domain(self):
+        return expression.OR(
+            [self._outbound_refused_domain(), [("expiry_state", "in", ("expired", "near_expiry"))]]
+        )
+
+    # ------------------------------------------------------------------
+    # Origin
+    # ------------------------------------------------------------------
+    @api.model
+    def _first_supplier_receipt_sql(self, lot_id_sql):
+        """SQL of at most one row: how the lot whose id is ``lot_id_sql`` first came from a supplier.
+
+        Columns line_id (the done move line), supplier_id (the commercial partner of its transfer or
+        move), purchase_id and receipt_id. The one definition of "the lot's supplier", for the recall
+        trace and the workbench.
+        """
+        return SQL(
+            """
+            SELECT line.id AS line_id, partner.commercial_partner_id AS supplier_id,
+                   purchase_line.order_id AS purchase_id, line.picking_id AS receipt_id
+              FROM stock_move_line line
+              JOIN stock_location source ON source.id = line.location_id AND source.usage = 'supplier'
+              JOIN stock_move move ON move.id = line.move_id
+         LEFT JOIN stock_picking picking ON picking.id = line.picking_id
+         LEFT JOIN res_partner partner ON partner.id = COALESCE(picking.partner_id, move.partner_id)
+         LEFT JOIN purchase_order_line purchase_line ON purchase_line.id = move.purchase_line_id
+             WHERE line.lot_id = %s AND line.state = 'done'
+          ORDER BY line.date, line.id
+             LIMIT 1
+            """,
+            lot_id_sql,
         )
 
     # ------------------------------------------------------------------
@@ -413,32 +552,40 @@ class StockLot(models.Model):
         )
 
     @api.model
-    def _outbound_refusal_domains(self, min_expiration_date=False):
+    def _outbound_refusal_domains(self, min_shelf_life_days=0):
         """Which lots may never leave sellable stock: one domain per reason.
 
-        The one definition of the outbound guard, used by reservation and by validation. Expired lots
-        of medical devices are refused outright; for other goods product_expiry's confirmation stands
-        until the nightly job blocks them.
+        The one definition of "may this lot leave", used by reservation, validation, the workbench's FEFO
+        rank and forecast, the FEFO-deviation mark and quarantine routing; SQL forms are derived from it
+        (``_outbound_refused_sql``). Expired lots of medical devices are refused outright, from the day
+        after their 有效期至 in the company's calendar; for other goods product_expiry's confirmation
+        stands until the nightly job blocks them. ``min_shelf_life_days``: the customer's minimum.
         """
         refusals = {
             "blocked": [("is_blocked", "=", True)],
-            "expired": [
-                ("product_id.medical_device_class", "!=", False),
-                ("expiration_date", "<=", fields.Datetime.now()),
-            ],
+            "expired": [("product_id.medical_device_class", "!=", False), ("days_to_expiry", "<", 0)],
             "level": [("expiry_rule_id.outbound_policy", "=", "block")],
         }
-        if min_expiration_date:
-            refusals["shelf_life"] = [("expiration_date", "<", min_expiration_date)]
+        if min_shelf_life_days:
+            refusals["shelf_life"] = [("days_to_expiry", "<", min_shelf_life_days)]
         return refusals
 
     @api.model
-    def _outbound_refused_domain(self, min_expiration_date=False):
-        return expression.OR(self._outbound_refusal_domains(min_expiration_date).values())
+    def _outbound_refused_domain(self, min_shelf_life_days=0):
+        return expression.OR(self._outbound_refusal_domains(min_shelf_life_days).values())
 
-    def _outbound_refusal_message(self, reason, min_expiration_date=False):
+    @api.model
+    def _outbound_refused_sql(self, lot_id_sql, min_shelf_life_days=0):
+        """SQL condition, true when the lot whose id is ``lot_id_sql`` may not leave (from the domain)."""
+        refused = self.with_context(active_test=False)._search(
+            self._outbound_refused_domain(min_shelf_life_days)
+        )
+        return SQL("%s IN %s", lot_id_sql, refused.subselect())
+
+    def _outbound_refusal_message(self, reason, min_shelf_life_days=0):
         self.ensure_one()
-        expiry = self.expiration_date and fields.Date.to_string(self.expiration_date) or self.env._("none")
+        company = self.company_id._expiry_calendar()
+        expiry = self.expiration_date and fields.Date.to_string(company._expiry_date_of(self.expiration_date))
         explanation = {
             "blocked": self.env._(
                 "blocked (%s)",
@@ -449,14 +596,16 @@ class StockLot(models.Model):
             "expired": self.env._("expired"),
             "level": self.env._("in level “%s”, which blocks shipping", self.expiry_rule_id.name),
             "shelf_life": self.env._(
-                "less shelf life left than the customer accepts (needs to expire after %s)",
-                min_expiration_date and fields.Date.to_string(min_expiration_date),
+                "less shelf life left than the customer accepts (%(days)s days left, at least %(min)s "
+                "needed)",
+                days=self.days_to_expiry,
+                min=min_shelf_life_days,
             ),
         }[reason]
         return self.env._(
             "Lot %(lot)s of %(product)s (expires %(expiry)s): %(why)s",
             lot=self.name,
             product=self.product_id.display_name,
-            expiry=expiry,
+            expiry=expiry or self.env._("none"),
             why=explanation,
         )

@@ -14,7 +14,7 @@ class StockMove(models.Model):
         partner = self.location_dest_id.usage == "customer" and (
             self.picking_id.partner_id or self.partner_id
         )
-        return Lot._outbound_refused_domain(partner and partner._min_expiration_date())
+        return Lot._outbound_refused_domain(partner._min_shelf_life_days() if partner else 0)
 
     def _update_reserved_quantity(
         self, need, location_id, lot_id=None, package_id=None, owner_id=None, strict=True
@@ -74,8 +74,9 @@ class StockMove(models.Model):
             line = self.move_line_ids.filtered("picked")[:1]
         if product.tracking == "serial":
             self._check_udi_serial_is_new(lot_name, quantity, lot, line)
-        known_expiry = lot.expiration_date or line.expiration_date
-        if udi["expiration_date"] and known_expiry and known_expiry.date() != udi["expiration_date"]:
+        company = self.company_id
+        known_expiry = company._expiry_date_of(lot.expiration_date or line.expiration_date)
+        if udi["expiration_date"] and known_expiry and known_expiry != udi["expiration_date"]:
             raise UserError(
                 self.env._(
                     "Lot %(lot)s of %(product)s is known with expiration date %(known)s, the code says "
@@ -97,7 +98,7 @@ class StockMove(models.Model):
             "production_date": udi["production_date"],
         }
         if not lot and udi["expiration_date"]:
-            vals["expiration_date"] = fields.Datetime.to_datetime(udi["expiration_date"])
+            vals["expiration_date"] = company._expiry_datetime_of(udi["expiration_date"])
         empty = self.move_line_ids.filtered(lambda ml: not (ml.picked or ml.lot_id or ml.lot_name))[:1]
         if empty:
             empty.write(vals)

@@ -45,15 +45,17 @@ class StockMoveLine(models.Model):
             self.location_id, self.location_dest_id, self.picking_type_id or self.move_id.picking_type_id
         )
 
-    def _min_expiration_date(self):
-        """The customer's minimum shelf life as a date, for lines that deliver to a customer."""
+    def _min_shelf_life_days(self):
+        """The customer's minimum shelf life in days, for lines that deliver to a customer (else 0)."""
         partner = self.location_dest_id.usage == "customer" and (
             self.picking_id.partner_id or self.move_id.partner_id
         )
-        return partner and partner._min_expiration_date()
+        return partner._min_shelf_life_days() if partner else 0
 
     def _expiry_days_left(self):
-        return (self.expiration_date.date() - fields.Date.context_today(self)).days
+        """Days left until the line's expiration date, in the company's calendar."""
+        company = self.company_id._expiry_calendar()
+        return (company._expiry_date_of(self.expiration_date) - company._expiry_today()).days
 
     def _short_shelf_life_receipts(self):
         """Lines receiving from a supplier a lot with less shelf life than the product requires."""
@@ -84,10 +86,10 @@ class StockMoveLine(models.Model):
                 continue
             if not move_line.lot_id or not move_line._is_outbound_route():
                 continue
-            min_date = move_line._min_expiration_date()
-            for reason, domain in Lot._outbound_refusal_domains(min_date).items():
+            min_days = move_line._min_shelf_life_days()
+            for reason, domain in Lot._outbound_refusal_domains(min_days).items():
                 if move_line.lot_id.filtered_domain(domain):
-                    errors.append(move_line.lot_id._outbound_refusal_message(reason, min_date))
+                    errors.append(move_line.lot_id._outbound_refusal_message(reason, min_days))
         for move_line in self._short_shelf_life_receipts():
             if move_line.product_id.receipt_shelf_life_policy == "block":
                 errors.append(move_line._short_shelf_life_message())
@@ -323,12 +325,11 @@ class StockMoveLine(models.Model):
 
         Whatever transfer brings them back: never into sellable stock.
         """
-        now = fields.Datetime.now()
         lines = self._customer_returns().filtered(
             lambda ml: (
                 ml.location_dest_id.usage == "internal"
                 and not ml.location_dest_id.is_quarantine
-                and ml._returned_lot()._is_quarantine_bound(now)
+                and ml._returned_lot()._is_quarantine_bound()
             )
         )
         for line in lines:
@@ -413,46 +414,55 @@ class StockMoveLine(models.Model):
         return {lot: "\n".join(dict.fromkeys(messages)) for lot, messages in overrides.items() if lot}
 
     def _mark_expiry_outbound(self):
-        """Record, as lines are done, the facts the KPIs need and history cannot give back later."""
+        """Record, as lines are done, the facts the KPIs need and history cannot give back later.
+
+        A delivery deviates from FEFO when an earlier-expiring lot of the product sat available in the
+        same warehouse and the outbound guard would have let it go to this customer.
+        """
         lines = self.filtered("lot_id")
         if not lines:
             return
         self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT line.id,
-                   destination.usage = 'customer' AND EXISTS (
-                       SELECT 1
-                         FROM stock_quant quant
-                         JOIN stock_lot other ON other.id = quant.lot_id
-                         JOIN stock_location location ON location.id = quant.location_id
-                        WHERE quant.product_id = line.product_id
-                          AND location.warehouse_id = source.warehouse_id
-                          AND location.usage = 'internal' AND location.is_quarantine IS NOT TRUE
-                          AND quant.quantity - quant.reserved_quantity > 0
-                          AND other.id != lot.id AND other.is_blocked IS NOT TRUE
-                          AND other.expiration_date > %(now)s
-                          AND other.expiration_date < lot.expiration_date
-                   ) AS fefo_deviation,
-                   CASE WHEN lot.is_blocked IS NOT TRUE AND lot.expiry_rule_id IS NULL
-                             AND lot.expiry_state IS DISTINCT FROM 'expired' THEN NULL
-                        WHEN move.scrapped THEN 'scrap'
-                        WHEN destination.usage = 'supplier' THEN 'supplier_return'
-                        WHEN destination.usage = 'customer' AND rule.suggested_action = 'clearance'
-                        THEN 'clearance'
-                   END AS reason
-              FROM stock_move_line line
-              JOIN stock_move move ON move.id = line.move_id
-              JOIN stock_lot lot ON lot.id = line.lot_id
-              JOIN stock_location source ON source.id = line.location_id
-              JOIN stock_location destination ON destination.id = line.location_dest_id
-         LEFT JOIN medical_expiry_rule rule ON rule.id = lot.expiry_rule_id
-             WHERE line.id = ANY(%(ids)s) AND source.usage IN ('internal', 'transit')
-            """,
-            {"ids": lines.ids, "now": fields.Datetime.now()},
-        )
+        rows = []
+        for min_days, group in lines.grouped(lambda line: line._min_shelf_life_days()).items():
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT line.id,
+                           destination.usage = 'customer' AND EXISTS (
+                               SELECT 1
+                                 FROM stock_quant quant
+                                 JOIN stock_lot other ON other.id = quant.lot_id
+                                 JOIN stock_location location ON location.id = quant.location_id
+                                WHERE quant.product_id = line.product_id
+                                  AND location.warehouse_id = source.warehouse_id
+                                  AND location.usage = 'internal' AND location.is_quarantine IS NOT TRUE
+                                  AND quant.quantity - quant.reserved_quantity > 0
+                                  AND other.id != lot.id AND NOT %(refused)s
+                                  AND other.expiration_date < lot.expiration_date
+                           ) AS fefo_deviation,
+                           CASE WHEN lot.is_blocked IS NOT TRUE AND lot.expiry_rule_id IS NULL
+                                     AND lot.expiry_state IS DISTINCT FROM 'expired' THEN NULL
+                                WHEN move.scrapped THEN 'scrap'
+                                WHEN destination.usage = 'supplier' THEN 'supplier_return'
+                                WHEN destination.usage = 'customer' AND rule.suggested_action = 'clearance'
+                                THEN 'clearance'
+                           END AS reason
+                      FROM stock_move_line line
+                      JOIN stock_move move ON move.id = line.move_id
+                      JOIN stock_lot lot ON lot.id = line.lot_id
+                      JOIN stock_location source ON source.id = line.location_id
+                      JOIN stock_location destination ON destination.id = line.location_dest_id
+                 LEFT JOIN medical_expiry_rule rule ON rule.id = lot.expiry_rule_id
+                     WHERE line.id = ANY(%(ids)s) AND source.usage IN ('internal', 'transit')
+                    """,
+                    ids=group.ids,
+                    refused=self.env["stock.lot"]._outbound_refused_sql(SQL("other.id"), min_days),
+                )
+            )
+            rows += self.env.cr.fetchall()
         marks = defaultdict(list)
-        for line_id, deviation, reason in self.env.cr.fetchall():
+        for line_id, deviation, reason in rows:
             if deviation or reason:
                 marks[deviation, reason].append(line_id)
         for (deviation, reason), line_ids in marks.items():

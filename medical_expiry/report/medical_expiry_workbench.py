@@ -61,7 +61,7 @@ class MedicalExpiryWorkbench(models.Model):
         "stock.lot": [
             "expiration_date",
             "removal_date",
-            "days_to_expiry",
+            "company_id",
             "expiry_state",
             "expiry_rule_id",
             "is_blocked",
@@ -227,16 +227,15 @@ class MedicalExpiryWorkbench(models.Model):
             """
             SELECT quant.id, quant.id AS quant_id, quant.company_id, company.currency_id, quant.product_id,
                    product.product_tmpl_id, template.categ_id, template.uom_id AS product_uom_id,
-                   quant.lot_id, quant.expiration_date::date AS expiration_date,
-                   lot.days_to_expiry, lot.expiry_rule_id,
+                   quant.lot_id, %(expiry_date)s AS expiration_date,
+                   %(days_to_expiry)s AS days_to_expiry, lot.expiry_rule_id,
                    COALESCE(lot.expiry_state, 'no_expiry') AS expiry_state,
                    CASE WHEN lot.expiry_state = 'expired' THEN 'expired'
-                        -- by state: the ORM stores 0 days, not NULL, for a lot without expiry
                         WHEN COALESCE(lot.expiry_state, 'no_expiry') = 'no_expiry'
-                             OR lot.days_to_expiry IS NULL THEN 'no_expiry'
-                        WHEN lot.days_to_expiry <= 30 THEN 'days_30'
-                        WHEN lot.days_to_expiry <= 90 THEN 'days_90'
-                        WHEN lot.days_to_expiry <= 180 THEN 'days_180'
+                             OR lot.expiration_date IS NULL THEN 'no_expiry'
+                        WHEN %(days_to_expiry)s <= 30 THEN 'days_30'
+                        WHEN %(days_to_expiry)s <= 90 THEN 'days_90'
+                        WHEN %(days_to_expiry)s <= 180 THEN 'days_180'
                         ELSE 'beyond_180' END AS expiry_bucket,
                    COALESCE(lot.is_blocked, FALSE) AS is_blocked, lot.block_reason,
                    EXISTS (SELECT 1
@@ -264,6 +263,13 @@ class MedicalExpiryWorkbench(models.Model):
             transit_source=self._transit_source_query(),
             transit_destination=self._transit_destination_query(),
             supplier=self._supplier_query(),
+            # A view is evaluated when read: its "today" is the database's now, not the install's.
+            expiry_date=self.env["res.company"]._expiry_local_date_sql(
+                SQL("lot.expiration_date"), SQL("lot.company_id")
+            ),
+            days_to_expiry=self.env["stock.lot"]._days_to_expiry_sql(
+                "lot", now=SQL("(now() AT TIME ZONE 'UTC')")
+            ),
         )
 
     @api.model
@@ -297,18 +303,11 @@ class MedicalExpiryWorkbench(models.Model):
         )
 
     def _supplier_query(self):
-        """The partner of the first receipt from a supplier that brought the lot, else the first vendor."""
+        """The supplier the lot first came from (stock.lot's one definition), else the first vendor."""
         return SQL(
             """
             COALESCE(
-                (SELECT receipt.partner_id
-                   FROM stock_move_line received
-                   JOIN stock_location vendor
-                     ON vendor.id = received.location_id AND vendor.usage = 'supplier'
-                   JOIN stock_picking receipt ON receipt.id = received.picking_id
-                  WHERE received.lot_id = quant.lot_id AND received.state = 'done'
-               ORDER BY received.date, received.id
-                  LIMIT 1),
+                (SELECT origin.supplier_id FROM (%(origin)s) AS origin),
                 (SELECT seller.partner_id
                    FROM product_supplierinfo seller
                   WHERE seller.product_tmpl_id = product.product_tmpl_id
@@ -316,7 +315,8 @@ class MedicalExpiryWorkbench(models.Model):
                     AND (seller.company_id IS NULL OR seller.company_id = quant.company_id)
                ORDER BY seller.sequence, seller.id
                   LIMIT 1))
-            """
+            """,
+            origin=self.env["stock.lot"]._first_supplier_receipt_sql(SQL("quant.lot_id")),
         )
 
     def _transit_source_query(self):
@@ -408,8 +408,8 @@ class MedicalExpiryWorkbench(models.Model):
 
         Set-based: one window over the quants of each product and warehouse, in Odoo's FEFO order
         (removal date, incoming date, quant). Only stock that may ship queues: the outbound guard's
-        refusals (stock.lot._outbound_refusal_domains) read on stored columns, plus quarantine and
-        transit. Lots that may not ship are at risk in full; stock in transit is not forecast.
+        refusals (the SQL form of stock.lot._outbound_refusal_domains), plus quarantine and transit.
+        Lots that may not ship are at risk in full; stock in transit is not forecast.
         """
 
         def of_products(alias):
@@ -421,16 +421,14 @@ class MedicalExpiryWorkbench(models.Model):
             """
             WITH stock AS (
                 SELECT quant.id, quant.company_id, quant.product_id, location.warehouse_id, quant.quantity,
-                       quant.in_date, lot.expiration_date, lot.days_to_expiry,
+                       quant.in_date, lot.expiration_date, %(days_to_expiry)s AS days_to_expiry,
                        COALESCE(lot.removal_date, lot.expiration_date) AS removal_date,
                        location.usage = 'transit' AS in_transit,
                        location.usage = 'internal' AND location.is_quarantine IS NOT TRUE
-                           AND lot.is_blocked IS NOT TRUE AND lot.expiry_state IS DISTINCT FROM 'expired'
-                           AND rule.outbound_policy IS DISTINCT FROM 'block' AS may_ship
+                           AND NOT COALESCE(%(refused)s, FALSE) AS may_ship
                   FROM stock_quant quant
                   JOIN stock_location location ON location.id = quant.location_id
              LEFT JOIN stock_lot lot ON lot.id = quant.lot_id
-             LEFT JOIN medical_expiry_rule rule ON rule.id = lot.expiry_rule_id
                  WHERE quant.quantity > 0 AND location.usage IN ('internal', 'transit') AND %(quant_products)s
             ), queue AS (
                 SELECT stock.*,
@@ -466,6 +464,8 @@ class MedicalExpiryWorkbench(models.Model):
             quant_products=of_products("quant"),
             move_products=of_products("move"),
             days=FORECAST_DAYS,
+            days_to_expiry=self.env["stock.lot"]._days_to_expiry_sql("lot"),
+            refused=self.env["stock.lot"]._outbound_refused_sql(SQL("lot.id")),
         )
 
     # ------------------------------------------------------------------
@@ -489,16 +489,9 @@ class MedicalExpiryWorkbench(models.Model):
         self.ensure_one()
         if not self.lot_id:
             return self.env["stock.move.line"]
-        return self.env["stock.move.line"].search(
-            [
-                ("lot_id", "=", self.lot_id.id),
-                ("state", "=", "done"),
-                ("location_id.usage", "=", "supplier"),
-                ("picking_id", "!=", False),
-            ],
-            order="date, id",
-            limit=1,
-        )
+        self.env.flush_all()
+        self.env.cr.execute(self.env["stock.lot"]._first_supplier_receipt_sql(self.lot_id.id))
+        return self.env["stock.move.line"].browse(line_id for line_id, *_origin in self.env.cr.fetchall())
 
     def action_return_to_supplier(self):
         """Odoo's return wizard for the receipt of the lot, asking back this row's quantity.
@@ -508,7 +501,7 @@ class MedicalExpiryWorkbench(models.Model):
         """
         self.ensure_one()
         receipt_line = self._supplier_receipt_line()
-        if not receipt_line:
+        if not receipt_line.picking_id:
             raise UserError(
                 self.env._(
                     "No receipt from a supplier brought lot %s in: return it with a transfer to the "

@@ -16,3 +16,4 @@ from . import test_qualification
 from . import test_qualification_alerts
 from . import test_qualification_guards
 from . import test_qualification_report
+from . import test_expiry_calendar

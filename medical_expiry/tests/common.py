@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 import openpyxl
 from PyPDF2 import PdfReader
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.tests import TransactionCase
 from odoo.tools.barcode import get_barcode_check_digit
 
@@ -144,7 +144,8 @@ class MedicalExpiryCase(TransactionCase):
             {
                 "name": name or f"{product.name}-{days}",
                 "product_id": product.id,
-                "expiration_date": days is not None and fields.Datetime.now() + timedelta(days=days, hours=1),
+                "expiration_date": days is not None
+                and cls.company._expiry_datetime_of(cls.company._expiry_today() + timedelta(days=days)),
             }
         )
         if quantity:
@@ -154,14 +155,15 @@ class MedicalExpiryCase(TransactionCase):
         return lot
 
     def _age_lots(self, lots, days):
-        """Move lots' expiration dates `days` earlier in the database, as the passing of time would."""
+        """Move lots' dates `days` earlier in the database, as the passing of time would: the expiration
+        date, and the date their level changes next."""
         self.env.flush_all()
         self.env.cr.execute(
-            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day'"
-            " WHERE id = ANY(%s)",
-            [days, lots.ids],
+            "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day',"
+            " expiry_level_until = expiry_level_until - %s WHERE id = ANY(%s)",
+            [days, days, lots.ids],
         )
-        lots.invalidate_recordset(["expiration_date"])
+        lots.invalidate_recordset(["expiration_date", "expiry_level_until"])
 
     def _signed(self, user, records, signed_action, reason="Checked"):
         """``records`` as ``user`` sees them, with a signature of ``signed_action`` just made by ``user``."""

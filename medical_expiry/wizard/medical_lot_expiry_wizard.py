@@ -8,7 +8,11 @@ class MedicalLotExpiryWizard(models.TransientModel):
     _inherit = "medical.signature.wizard"
     _description = "Change Expiration Date"
 
-    new_expiration_date = fields.Datetime(required=True)
+    new_expiration_date = fields.Date(
+        string="New Expiration Date",
+        required=True,
+        help="有效期至: the last day the lots may be used, in the company's calendar.",
+    )
 
     def _run_signed_action(self, records):
         records._change_expiration_date(self.new_expiration_date)
