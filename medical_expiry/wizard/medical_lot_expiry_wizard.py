@@ -9,7 +9,6 @@ class MedicalLotExpiryWizard(models.TransientModel):
     _description = "Change Expiration Date"
 
     new_expiration_date = fields.Date(
-        string="New Expiration Date",
         required=True,
         help="有效期至: the last day the lots may be used, in the company's calendar.",
     )
