@@ -1,3 +1,6 @@
+from datetime import date
+
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 
 from .common import MedicalExpiryCase, gtin
@@ -58,3 +61,32 @@ class TestTours(HttpCase, MedicalExpiryCase):
         recall = self.env["medical.recall"].search([("lot_ids", "in", self.good.ids)])
         self.assertEqual(recall.recall_class, "class_2")
         self.assertEqual(recall.reason, "Sterile barrier may be damaged")
+
+    def test_a_shanghai_user_scans_a_lot_typed_by_hand(self):
+        self.company.expiry_tz = "Asia/Shanghai"
+        self.syringe.barcode = gtin("0690123456789")
+        shanghai_user = self.env["res.users"].create(
+            {
+                "name": "Shanghai Clerk",
+                "login": "shanghai_clerk",
+                "password": "shanghai_clerk",
+                "tz": "Asia/Shanghai",
+                "groups_id": [
+                    Command.link(self.env.ref("stock.group_stock_user").id),
+                    Command.link(self.env.ref("stock.group_production_lot").id),
+                ],
+            }
+        )
+        typed = self._create_picking(
+            self.syringe, 3, partner=self.supplier, picking_type=self.warehouse.in_type_id
+        )
+        self.start_tour(self._form_url(typed), "medical_expiry_type_lot_expiry", login=shanghai_user.login)
+        typed.button_validate()
+        lot = self.env["stock.lot"].search([("name", "=", "SH-TYPED")])
+        self.assertEqual(self.company._expiry_date_of(lot.expiration_date), date(2026, 12, 31))
+        scanned = self._create_picking(
+            self.syringe, 3, partner=self.supplier, picking_type=self.warehouse.in_type_id
+        )
+        self.start_tour(self._form_url(scanned), "medical_expiry_scan_typed_lot", login=shanghai_user.login)
+        self.assertEqual(scanned.move_line_ids.lot_id, lot)
+        self.assertEqual(scanned.move_line_ids.quantity, 3)

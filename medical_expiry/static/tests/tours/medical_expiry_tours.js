@@ -88,3 +88,48 @@ tours.add("medical_expiry_recall_from_lot", {
         { trigger: ".o_form_view .o_field_widget[name=name]:contains('RC/')" },
     ],
 });
+
+// A user in Shanghai receives a lot typing its 有效期至 in the detailed operations: the date picker sends
+// local midnight, the lot keeps the day.
+tours.add("medical_expiry_type_lot_expiry", {
+    steps: () => [
+        {
+            trigger: ".o_field_widget[name=move_ids_without_package] .o_data_row button.fa-list",
+            run: "click",
+        },
+        { trigger: ".modal .o_data_row td[name=lot_name]", run: "click" },
+        { trigger: ".modal .o_data_row .o_field_widget[name=lot_name] input", run: "edit SH-TYPED" },
+        {
+            trigger: ".modal .o_data_row .o_field_widget[name=expiration_date] input",
+            run: "edit 12/31/2026",
+        },
+        { trigger: ".modal .modal-footer .btn-primary", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+        { trigger: ".o_form_button_save", run: "click" },
+        { trigger: ".o_form_view .o_form_saved" },
+    ],
+});
+
+// The same user scans the lot's own UDI on a receipt: the code's (17) date agrees with the typed one.
+tours.add("medical_expiry_scan_typed_lot", {
+    steps: () => [
+        {
+            trigger: ".o_form_view .o_field_widget[name=udi_code] input",
+            run(helpers) {
+                const input = helpers.anchor;
+                input.value = "(01)06901234567892(17)261231(10)SH-TYPED(30)3";
+                input.dispatchEvent(new Event("input", { bubbles: true }));
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        { trigger: ".o_form_view button[name=action_apply_udi]", run: "click" },
+        {
+            trigger: ".o_field_widget[name=move_ids_without_package] .o_data_row button.fa-list",
+            run: "click",
+        },
+        // The scanned line takes the existing lot, and shows its day, without a time.
+        { trigger: ".modal .o_data_row:contains('12/31/2026'):not(:contains(':'))" },
+        { trigger: ".modal .modal-footer .btn-primary", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+    ],
+});
