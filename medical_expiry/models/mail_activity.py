@@ -18,3 +18,9 @@ class MailActivity(models.Model):
         help="Closed by the daily job because the level changed, not handled by a person: "
         "does not count as a reached alert.",
     )
+    expiry_lot_count = fields.Integer(
+        string="Lots Covered",
+        default=1,
+        readonly=True,
+        help="How many lots an expiry alert speaks for: one, or every lot of a product in the level.",
+    )

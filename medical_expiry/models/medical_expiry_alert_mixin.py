@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import AccessError
 
 
@@ -8,7 +8,8 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
     A model gives ``_expiry_alert_types()`` ({state: activity type}), ``_wanted_expiry_alerts()``
     ({(record id, activity type id, rule id): users}), ``_expiry_alert_summary()`` and
     ``_expiry_alert_closing_note()``. The alert types are kept when done, so an alert handled once is
-    never raised again for the same level: syncing is idempotent.
+    never raised again for the same level: syncing is idempotent. An alert may also sit on another record
+    that stands for several (a product for its lots): ``_apply_expiry_alerts`` does the work for any model.
     """
 
     _name = "medical.expiry.alert.mixin"
@@ -16,15 +17,28 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
 
     def _sync_expiry_alerts(self):
         """Raise the missing alerts of these records and close the ones their level no longer calls for."""
-        wanted = self._wanted_expiry_alerts()
+        wanted = {
+            key: {"users": users, "summary": self.browse(key[0])._expiry_alert_summary()}
+            for key, users in self._wanted_expiry_alerts().items()
+        }
+        self._apply_expiry_alerts(self, wanted, lambda record: record._expiry_alert_closing_note())
+
+    @api.model
+    def _apply_expiry_alerts(self, subjects, wanted, closing_note):
+        """Bring the expiry alerts on ``subjects`` (records of any model) in line with ``wanted``.
+
+        ``wanted``: {(subject id, activity type id, rule id): {"users", "summary", and optionally
+        "lot_count", the lots the alert covers}}; ``closing_note(subject)`` says why an alert is closed.
+        An open alert whose coverage changed gets the new summary; one no longer wanted is closed.
+        """
         alert_types = self._expiry_alert_types()
         existing = (
             self.env["mail.activity"]
             .with_context(active_test=False)
             .search(
                 [
-                    ("res_model", "=", self._name),
-                    ("res_id", "in", self.ids),
+                    ("res_model", "=", subjects._name),
+                    ("res_id", "in", subjects.ids),
                     ("activity_type_id", "in", [alert_type.id for alert_type in alert_types.values()]),
                 ]
             )
@@ -33,24 +47,28 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
             (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id, activity.user_id.id)
             for activity in existing
         }
-        model_id = self.env["ir.model"]._get_id(self._name)
+        model_id = self.env["ir.model"]._get_id(subjects._name)
         today = self.env.company._expiry_today()
-        records = self.browse([record_id for record_id, _type, _rule in wanted])
         vals_list = [
             {
                 "res_model_id": model_id,
-                "res_id": record.id,
+                "res_id": subject_id,
                 "activity_type_id": type_id,
                 "expiry_rule_id": rule_id,
                 "user_id": user.id,
                 "date_deadline": today,
-                "summary": record._expiry_alert_summary(),
+                "summary": alert["summary"],
+                "expiry_lot_count": alert.get("lot_count", 1),
             }
-            for record, ((_record_id, type_id, rule_id), users) in zip(records, wanted.items(), strict=True)
-            for user in users
-            if (record.id, type_id, rule_id, user.id) not in raised
+            for (subject_id, type_id, rule_id), alert in wanted.items()
+            for user in alert["users"]
+            if (subject_id, type_id, rule_id, user.id) not in raised
         ]
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
+        for activity in existing.filtered("active"):
+            alert = wanted.get((activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id))
+            if alert and activity.summary != alert["summary"]:
+                activity.write({"summary": alert["summary"], "expiry_lot_count": alert.get("lot_count", 1)})
         stale = existing.filtered(
             lambda activity: (
                 activity.active
@@ -59,7 +77,7 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
         )
         stale.expiry_auto_closed = True
         for activity in stale:
-            activity.action_feedback(feedback=self.browse(activity.res_id)._expiry_alert_closing_note())
+            activity.action_feedback(feedback=closing_note(subjects.browse(activity.res_id)))
 
     def _action_run_alert_job(self, job, done_message):
         """Managers run a daily alert job on demand, as the system: it looks at every record."""

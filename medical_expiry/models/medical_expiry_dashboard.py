@@ -164,7 +164,10 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
         for dashboard in self:
             alerts = dashboard._alerts_of_period()
             reached = alerts.filtered(dashboard._alert_reached)
-            dashboard.alert_reach_rate = _ratio(len(reached), len(alerts))
+            # A product's alert speaks for each of its lots: weighed by the lots it covers.
+            dashboard.alert_reach_rate = _ratio(
+                sum(reached.mapped("expiry_lot_count")), sum(alerts.mapped("expiry_lot_count"))
+            )
 
     @api.depends("company_id", "date_from", "date_to")
     def _compute_recall_kpis(self):
@@ -222,7 +225,7 @@ class MedicalExpiryDashboard(models.TransientModel):  # pylint: disable=no-wizar
             .with_context(active_test=False)
             .search(
                 [
-                    ("res_model", "=", "stock.lot"),
+                    ("res_model", "in", ("stock.lot", "product.product")),
                     ("activity_type_id", "in", [alert_type.id for alert_type in alert_types]),
                     ("create_date", ">=", self.date_from),
                     ("create_date", "<", self.date_to + relativedelta(days=1)),

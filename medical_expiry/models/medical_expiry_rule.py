@@ -91,6 +91,12 @@ class MedicalExpiryRule(models.Model):
     group_id = fields.Many2one(
         "res.groups", string="Responsible Group", help="Every member of this group receives the alerts."
     )
+    alert_per_lot = fields.Boolean(
+        string="One Alert per Lot",
+        tracking=True,
+        help="Each lot in this level gets an alert of its own (serial-tracked implants, high-value lots). "
+        "Otherwise each responsible user gets one alert per product in the level, covering all its lots.",
+    )
     suggested_action = fields.Selection(
         [
             ("none", "None"),

@@ -284,12 +284,14 @@ class StockLot(models.Model):
 
         Alerts are derived from the database state alone (levels, stock, existing activities), so the
         job is idempotent, and a run killed between two committed batches is completed by the next one.
+        Batches are of products, since an alert speaks for all the lots of a product in a level.
         """
         self._cron_refresh_expiry()
         self._commit_batch(autocommit)
-        lot_ids = self._expiry_alert_scope()
-        for start in range(0, len(lot_ids), batch_size):
-            self.browse(lot_ids[start : start + batch_size])._sync_expiry_alerts()
+        product_ids = self._expiry_alert_scope()
+        for start in range(0, len(product_ids), batch_size):
+            products = self.env["product.product"].browse(product_ids[start : start + batch_size])
+            self._sync_product_expiry_alerts(products)
             self._commit_batch(autocommit)
         self._escalate_expiry_alerts()
 
@@ -310,50 +312,124 @@ class StockLot(models.Model):
 
     @api.model
     def _expiry_alert_scope(self):
-        """Ids of the lots the job must look at: those in a level, and those with an open alert."""
+        """Ids of the products the job must look at: with lots in a level, or with an open alert on them or
+        on one of their lots."""
         self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT id FROM stock_lot WHERE expiry_state IN ('near_expiry', 'expired')
+            SELECT product_id FROM stock_lot WHERE expiry_state IN ('near_expiry', 'expired')
              UNION
-            SELECT res_id FROM mail_activity
-             WHERE res_model = 'stock.lot' AND active AND activity_type_id = ANY(%s)
+            SELECT COALESCE(lot.product_id, alert.res_id)
+              FROM mail_activity alert
+         LEFT JOIN stock_lot lot ON alert.res_model = 'stock.lot' AND lot.id = alert.res_id
+             WHERE alert.res_model IN ('stock.lot', 'product.product') AND alert.active
+               AND alert.activity_type_id = ANY(%s)
              ORDER BY 1
             """,
             [[alert_type.id for alert_type in self._expiry_alert_types().values()]],
         )
-        return [lot_id for (lot_id,) in self.env.cr.fetchall()]
+        return [product_id for (product_id,) in self.env.cr.fetchall()]
 
-    def _wanted_expiry_alerts(self):
-        """{(lot id, activity type id, rule id): users}: the alerts these lots should have today.
+    @api.model
+    def _sync_product_expiry_alerts(self, products):
+        """Bring the alerts of ``products`` and of their lots in line with today's levels.
 
-        A lot in a level (or expired) with stock on hand, internal or in transit, wants one alert of its
-        level per responsible user; a lot without stock wants none.
+        A lot in a level (or expired) with stock on hand, internal or in transit, calls for an alert of its
+        level for each responsible user: one alert per product, level and user naming how many lots, how
+        much and what value it covers; or, where the level's rule asks for it, one alert per lot. A lot
+        without stock calls for none.
         """
         self.env.cr.execute(
             """
-            SELECT lot.id, lot.expiry_state, lot.expiry_rule_id
+            SELECT lot.id, lot.product_id, lot.expiry_state, lot.expiry_rule_id,
+                   SUM(quant.quantity), SUM(quant.quantity * COALESCE(
+                       (product.standard_price ->> quant.company_id::text)::numeric, 0))
               FROM stock_lot lot
-             WHERE lot.id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
-               AND EXISTS (SELECT 1
-                             FROM stock_quant quant
-                             JOIN stock_location location ON location.id = quant.location_id
-                            WHERE quant.lot_id = lot.id AND quant.quantity > 0
-                              AND location.usage IN ('internal', 'transit'))
+              JOIN stock_quant quant ON quant.lot_id = lot.id AND quant.quantity > 0
+              JOIN stock_location location
+                ON location.id = quant.location_id AND location.usage IN ('internal', 'transit')
+              JOIN product_product product ON product.id = lot.product_id
+             WHERE lot.product_id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
+          GROUP BY lot.id
             """,
-            [self.ids],
+            [products.ids],
         )
         rows = self.env.cr.fetchall()
         alert_types = self._expiry_alert_types()
-        lots = self.browse([lot_id for lot_id, _state, _rule_id in rows])
-        rules = self.env["medical.expiry.rule"].browse({rule_id for _lot, _state, rule_id in rows if rule_id})
+        rules = self.env["medical.expiry.rule"].browse(
+            {rule_id for *_lot, rule_id, _qty, _value in rows if rule_id}
+        )
         fallback = self.env.ref("stock.group_stock_manager").users
         recipients_by_rule = {rule.id: rule.user_ids | rule.group_id.users for rule in rules}
-        wanted = {}
-        for lot, (_lot_id, state, rule_id) in zip(lots, rows, strict=True):
+        per_lot_rules = set(rules.filtered("alert_per_lot").ids)
+        lots = self.browse([row[0] for row in rows])
+        product_alerts, lot_alerts = {}, {}
+        for lot, (_lot_id, product_id, state, rule_id, quantity, value) in zip(lots, rows, strict=True):
             users = recipients_by_rule.get(rule_id) or lot.product_id.responsible_id or fallback
-            wanted[lot.id, alert_types[state].id, rule_id or False] = users
-        return wanted
+            if rule_id in per_lot_rules:
+                lot_alerts[lot.id, alert_types[state].id, rule_id or False] = {
+                    "users": users,
+                    "summary": lot._expiry_alert_summary(),
+                }
+                continue
+            alert = product_alerts.setdefault(
+                (product_id, alert_types[state].id, rule_id or False),
+                {"users": users, "lots": self.browse(), "quantity": 0.0, "value": 0.0},
+            )
+            alert["lots"] |= lot
+            alert["quantity"] += quantity
+            alert["value"] += float(value)
+        for (_product_id, _type, rule_id), alert in product_alerts.items():
+            alert["summary"] = alert["lots"]._expiry_product_alert_summary(
+                self.env["medical.expiry.rule"].browse(rule_id), alert["quantity"], alert["value"]
+            )
+            alert["lot_count"] = len(alert.pop("lots"))
+        self._apply_expiry_alerts(products, product_alerts, self._expiry_product_alert_closing_note)
+        alerted_lots = self.browse({lot_id for lot_id, _type, _rule in lot_alerts}) | self.search(
+            [("product_id", "in", products.ids), ("activity_ids", "!=", False)]
+        )
+        self._apply_expiry_alerts(alerted_lots, lot_alerts, lambda lot: lot._expiry_alert_closing_note())
+
+    @api.model
+    def _alert_date_exceeded(self):
+        """product_expiry's one reminder per lot: for medical devices the rule library's alerts replace it."""
+        self.search(
+            [
+                ("alert_date", "<=", fields.Date.today()),
+                ("product_expiry_reminded", "=", False),
+                ("product_id.medical_device_class", "!=", False),
+            ]
+        ).product_expiry_reminded = True
+        return super()._alert_date_exceeded()
+
+    def _expiry_product_alert_summary(self, rule, quantity, value):
+        """What one product alert says: the product, the level, how many lots, how much, what value."""
+        product = self.product_id[:1]
+        currency = self.env.company.currency_id
+        if self[:1].expiry_state == "expired":
+            return self.env._(
+                "%(product)s: %(count)s expired lots, %(quantity)s %(uom)s worth %(value)s",
+                product=product.display_name,
+                count=len(self),
+                quantity=round(quantity, 2),
+                uom=product.uom_id.name,
+                value=currency.format(value),
+            )
+        return self.env._(
+            "%(product)s: %(count)s lots in level “%(level)s”, %(quantity)s %(uom)s worth %(value)s",
+            product=product.display_name,
+            count=len(self),
+            level=rule.name,
+            quantity=round(quantity, 2),
+            uom=product.uom_id.name,
+            value=currency.format(value),
+        )
+
+    @api.model
+    def _expiry_product_alert_closing_note(self, product):
+        return self.env._(
+            "Closed by the expiry job: no stock of %s is in this level any more.", product.display_name
+        )
 
     def _expiry_alert_summary(self):
         if self.expiry_state == "expired":
@@ -379,19 +455,21 @@ class StockLot(models.Model):
 
     @api.model
     def _escalate_expiry_alerts(self):
-        """Alerts left open too long get, once per lot and level, an escalation for each expiry manager."""
+        """Alerts left open too long get, once per record and level, an escalation for each expiry manager."""
         escalation_type = self.env.ref("medical_expiry.mail_activity_type_escalation")
         self.env.flush_all()
         self.env.cr.execute(
             """
             SELECT alert.id
               FROM mail_activity alert
-              JOIN stock_lot lot ON lot.id = alert.res_id
+         LEFT JOIN stock_lot lot ON alert.res_model = 'stock.lot' AND lot.id = alert.res_id
               JOIN res_company company ON company.id = COALESCE(lot.company_id, %(company)s)
-             WHERE alert.res_model = 'stock.lot' AND alert.active AND alert.activity_type_id = ANY(%(types)s)
+             WHERE alert.res_model IN ('stock.lot', 'product.product') AND alert.active
+               AND alert.activity_type_id = ANY(%(types)s)
                AND alert.create_date <= %(now)s - company.expiry_alert_escalation_days * interval '1 day'
                AND NOT EXISTS (SELECT 1 FROM mail_activity escalation
-                                WHERE escalation.res_model = 'stock.lot' AND escalation.res_id = alert.res_id
+                                WHERE escalation.res_model = alert.res_model
+                                  AND escalation.res_id = alert.res_id
                                   AND escalation.activity_type_id = %(escalation)s
                                   AND escalation.expiry_rule_id IS NOT DISTINCT FROM alert.expiry_rule_id)
             """,
@@ -403,17 +481,19 @@ class StockLot(models.Model):
             },
         )
         overdue = self.env["mail.activity"].browse(alert_id for (alert_id,) in self.env.cr.fetchall())
-        first_per_level = {(alert.res_id, alert.expiry_rule_id.id): alert for alert in overdue}
+        first_per_level = {
+            (alert.res_model, alert.res_id, alert.expiry_rule_id.id): alert for alert in overdue
+        }
         managers = self.env.ref("medical_expiry.group_expiry_manager").users
-        model_id = self.env["ir.model"]._get_id("stock.lot")
         today = self.env.company._expiry_today()
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
             [
                 {
-                    "res_model_id": model_id,
+                    "res_model_id": alert.res_model_id.id,
                     "res_id": alert.res_id,
                     "activity_type_id": escalation_type.id,
                     "expiry_rule_id": alert.expiry_rule_id.id,
+                    "expiry_lot_count": alert.expiry_lot_count,
                     "user_id": manager.id,
                     "date_deadline": today,
                     "summary": self.env._(

@@ -22,18 +22,20 @@ class TestExpiryAlerts(MedicalExpiryCase):
         cls.Lot = cls.env["stock.lot"]
         cls.alert_types = cls.Lot._expiry_alert_types()
 
-    def _alerts(self, lots=None, active_test=True):
+    def _alerts(self, records=None, active_test=True):
+        """The expiry alerts on ``records`` (products or lots), or on every product and lot."""
         domain = [
-            ("res_model", "=", "stock.lot"),
+            ("res_model", "in", ("stock.lot", "product.product")),
             ("activity_type_id", "in", [t.id for t in self.alert_types.values()]),
         ]
-        if lots is not None:
-            domain.append(("res_id", "in", lots.ids))
+        if records is not None:
+            domain += [("res_model", "=", records._name), ("res_id", "in", records.ids)]
         return self.env["mail.activity"].with_context(active_test=active_test).search(domain)
 
     def _keys(self, activities):
         return sorted(
             (
+                activity.res_model,
                 activity.res_id,
                 activity.activity_type_id.id,
                 activity.expiry_rule_id.id,
@@ -43,20 +45,50 @@ class TestExpiryAlerts(MedicalExpiryCase):
             for activity in activities
         )
 
-    def test_level_raises_one_alert_per_responsible_user(self):
-        lot = self._create_lot(self.syringe, 60, quantity=5)
+    def _notes(self, record):
+        return "".join(record.message_ids.mapped("body"))
+
+    def test_one_alert_per_product_level_and_user_covers_its_lots(self):
+        first = self._create_lot(self.syringe, 60, quantity=5, name="SYR-A")
+        self._create_lot(self.syringe, 70, quantity=7, name="SYR-B")
+        self._create_lot(self.syringe, 200, quantity=9, name="SYR-FAR")
+        self.syringe.standard_price = 10
         self.Lot._cron_expiry_alerts()
-        alert = self._alerts(lot)
+        alert = self._alerts(self.syringe)
         self.assertEqual(len(alert), 1)
         self.assertEqual(alert.user_id, self.buyer)
         self.assertEqual(alert.activity_type_id, self.alert_types["near_expiry"])
         self.assertEqual(alert.expiry_rule_id, self.level_90)
-        self.assertIn("60 days left", alert.summary)
+        self.assertEqual(alert.expiry_lot_count, 2)
+        self.assertIn("2 lots", alert.summary)
+        self.assertIn("12", alert.summary, "the quantity it covers")
+        self.assertIn("120", alert.summary, "the value it covers")
+        self.assertFalse(self._alerts(first), "no alert per lot by default")
+
+    def test_a_rule_can_ask_for_one_alert_per_lot(self):
+        self.level_90.alert_per_lot = True
+        lots = self._create_lot(self.syringe, 60, quantity=5, name="IMPLANT-1") | self._create_lot(
+            self.syringe, 70, quantity=1, name="IMPLANT-2"
+        )
+        self.Lot._cron_expiry_alerts()
+        self.assertFalse(self._alerts(self.syringe))
+        alerts = self._alerts(lots)
+        self.assertEqual(sorted(alerts.mapped("res_id")), sorted(lots.ids))
+        self.assertIn("60 days left", self._alerts(lots[0]).summary)
 
     def test_group_of_the_level_is_alerted(self):
-        lot = self._create_lot(self.syringe, 20, quantity=5)
+        self._create_lot(self.syringe, 20, quantity=5)
         self.Lot._cron_expiry_alerts()
-        self.assertEqual(self._alerts(lot).user_id, self.quality)
+        self.assertEqual(self._alerts(self.syringe).user_id, self.quality)
+
+    def test_alerts_on_day_one_are_bounded_by_products_levels_and_users(self):
+        for index in range(12):
+            self._create_lot(self.syringe, 20 + 6 * index, quantity=1, name=f"SYR-{index}")
+            self._create_lot(self.strips, 10 + 7 * index, quantity=1, name=f"STRIP-{index}")
+        self.Lot._cron_expiry_alerts()
+        # 2 products x 2 levels x 1 user per level, whatever the number of lots.
+        self.assertEqual(len(self._alerts()), 4)
+        self.assertEqual(sum(self._alerts().mapped("expiry_lot_count")), 24)
 
     def test_running_twice_creates_nothing_new(self):
         self._create_lot(self.syringe, 60, quantity=5)
@@ -67,79 +99,100 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertEqual(self._keys(self._alerts(active_test=False)), first)
         self.assertEqual(len(first), 2)
 
-    def test_handled_alert_is_not_raised_again(self):
-        lot = self._create_lot(self.syringe, 60, quantity=5)
+    def test_a_new_lot_in_the_level_updates_the_product_alert(self):
+        self._create_lot(self.syringe, 60, quantity=5, name="SYR-A")
         self.Lot._cron_expiry_alerts()
-        self._alerts(lot).action_feedback(feedback="Transferred to Shanghai")
+        alert = self._alerts(self.syringe)
+        self._create_lot(self.syringe, 65, quantity=5, name="SYR-B")
         self.Lot._cron_expiry_alerts()
-        self.assertFalse(self._alerts(lot))
-        self.assertEqual(len(self._alerts(lot, active_test=False)), 1)
+        self.assertEqual(self._alerts(self.syringe), alert, "the same alert, not a second one")
+        self.assertEqual(alert.expiry_lot_count, 2)
+        self.assertIn("2 lots", alert.summary)
 
-    def test_deeper_level_raises_its_alert_and_closes_the_previous_one(self):
+    def test_handled_alert_is_not_raised_again(self):
+        self._create_lot(self.syringe, 60, quantity=5)
+        self.Lot._cron_expiry_alerts()
+        self._alerts(self.syringe).action_feedback(feedback="Transferred to Shanghai")
+        self.Lot._cron_expiry_alerts()
+        self.assertFalse(self._alerts(self.syringe))
+        self.assertEqual(len(self._alerts(self.syringe, active_test=False)), 1)
+
+    def test_deeper_level_moves_the_product_alert(self):
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
-        previous = self._alerts(lot)
+        previous = self._alerts(self.syringe)
         self._age_lots(lot, 40)
         self.Lot._cron_expiry_alerts()
-        current = self._alerts(lot)
+        current = self._alerts(self.syringe)
         self.assertEqual(current.expiry_rule_id, self.level_30)
         self.assertEqual(current.user_id, self.quality)
         self.assertFalse(previous.active, "the previous level's alert is closed")
-        self.assertIn("moved to another level", "".join(lot.message_ids.mapped("body")))
+        self.assertIn("no stock of Syringe is in this level", self._notes(self.syringe))
 
     def test_expired_lot_gets_an_expired_alert(self):
-        lot = self._create_lot(self.syringe, -1, quantity=5)
+        self._create_lot(self.syringe, -1, quantity=5)
         self.Lot._cron_expiry_alerts()
-        self.assertEqual(self._alerts(lot).activity_type_id, self.alert_types["expired"])
+        alert = self._alerts(self.syringe)
+        self.assertEqual(alert.activity_type_id, self.alert_types["expired"])
+        self.assertIn("1 expired lots", alert.summary)
 
     def test_lot_without_stock_gets_no_alert(self):
-        lot = self._create_lot(self.syringe, 60)
+        self._create_lot(self.syringe, 60)
         self.Lot._cron_expiry_alerts()
-        self.assertFalse(self._alerts(lot))
+        self.assertFalse(self._alerts())
 
     def test_stock_in_transit_counts_as_on_hand(self):
-        lot = self._create_lot(self.syringe, 60, quantity=5, location=self.transit)
+        self._create_lot(self.syringe, 60, quantity=5, location=self.transit)
         self.Lot._cron_expiry_alerts()
-        self.assertEqual(len(self._alerts(lot)), 1)
+        self.assertEqual(len(self._alerts(self.syringe)), 1)
 
     def test_alert_closes_when_the_stock_is_gone(self):
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
         self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock, -5, lot_id=lot)
         self.Lot._cron_expiry_alerts()
-        self.assertFalse(self._alerts(lot))
-        self.assertIn("no stock of this lot is left", "".join(lot.message_ids.mapped("body")))
+        self.assertFalse(self._alerts())
+        self.assertIn("no stock of Syringe is in this level", self._notes(self.syringe))
 
-    def test_expiry_moved_later_closes_the_stale_alert(self):
+    def test_expiry_moved_later_closes_the_stale_lot_alert(self):
+        self.level_90.alert_per_lot = True
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
         lot.expiration_date = fields.Datetime.now() + timedelta(days=400)
         self.Lot._cron_expiry_alerts()
         self.assertFalse(self._alerts(lot))
-        self.assertIn("no longer near expiry", "".join(lot.message_ids.mapped("body")))
+        self.assertIn("no longer near expiry", self._notes(lot))
 
     def test_recipients_fall_back_to_product_responsible_then_stock_managers(self):
         lonely = self._create_rule(120)
         self.syringe.responsible_id = self.stock_user
-        lot = self._create_lot(self.syringe, 100, quantity=5)
+        self._create_lot(self.syringe, 100, quantity=5)
         self.Lot._cron_expiry_alerts()
-        self.assertEqual(self._alerts(lot).user_id, self.stock_user)
+        self.assertEqual(self._alerts(self.syringe).user_id, self.stock_user)
         self.strips.responsible_id = False
-        strips_lot = self._create_lot(self.strips, 100, quantity=5)
+        self._create_lot(self.strips, 100, quantity=5)
         self.Lot._cron_expiry_alerts()
-        self.assertEqual(self._alerts(strips_lot).user_id, self.env.ref("stock.group_stock_manager").users)
-        self.assertEqual(self._alerts(strips_lot).expiry_rule_id, lonely)
+        self.assertEqual(self._alerts(self.strips).user_id, self.env.ref("stock.group_stock_manager").users)
+        self.assertEqual(self._alerts(self.strips).expiry_rule_id, lonely)
+
+    def test_product_expiry_reminder_is_replaced_for_medical_devices(self):
+        lot = self._create_lot(self.syringe, 60, quantity=5)
+        lot.alert_date = fields.Datetime.now() - timedelta(days=1)
+        self.env["stock.lot"]._alert_date_exceeded()
+        reminder = self.env.ref("product_expiry.mail_activity_type_alert_date_reached")
+        self.assertFalse(lot.activity_ids.filtered(lambda activity: activity.activity_type_id == reminder))
+        self.assertTrue(lot.product_expiry_reminded)
 
     def test_alert_left_open_is_escalated_once_to_expiry_managers(self):
         self.company.expiry_alert_escalation_days = 7
-        lot = self._create_lot(self.syringe, 60, quantity=5)
+        self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
         escalation_type = self.env.ref("medical_expiry.mail_activity_type_escalation")
         escalations = self.env["mail.activity"].search([("activity_type_id", "=", escalation_type.id)])
         self.assertFalse(escalations, "not overdue yet")
         self.env.cr.execute(
             "UPDATE mail_activity SET create_date = create_date - interval '8 days' WHERE id = ANY(%s)",
-            [self._alerts(lot).ids],
+            [self._alerts(self.syringe).ids],
         )
         self.env.invalidate_all()
         self.Lot._cron_expiry_alerts()
@@ -147,35 +200,39 @@ class TestExpiryAlerts(MedicalExpiryCase):
         escalations = self.env["mail.activity"].search([("activity_type_id", "=", escalation_type.id)])
         self.assertEqual(escalations.user_id, self.env.ref("medical_expiry.group_expiry_manager").users)
         self.assertEqual(len(escalations), len(escalations.user_id), "once per manager")
-        self.assertEqual(set(escalations.mapped("res_id")), {lot.id})
+        self.assertEqual(set(escalations.mapped("res_id")), {self.syringe.id})
+        self.assertEqual(set(escalations.mapped("res_model")), {"product.product"})
 
     def test_killed_run_resumed_gives_what_an_uninterrupted_run_gives(self):
-        lots = self.Lot
+        products = [self.syringe, self.strips, self._create_product("Catheter", self.categ_device)]
         for index, days in enumerate((60, 20, -1, 80, 25, 70, 10)):
-            lots |= self._create_lot(self.syringe, days, name=f"resume-{index}", quantity=3)
+            self._create_lot(products[index % 3], days, name=f"resume-{index}", quantity=3)
         self.Lot._cron_refresh_expiry()
         # A run killed after its first committed batch...
-        lots[:2]._sync_expiry_alerts()
+        self.Lot._sync_product_expiry_alerts(products[0])
         # ...is completed by the next one.
         self.Lot._cron_expiry_alerts(batch_size=2)
         resumed = self._keys(self._alerts(active_test=False))
         self._alerts(active_test=False).unlink()
         self.Lot._cron_expiry_alerts(batch_size=2)
         self.assertEqual(self._keys(self._alerts(active_test=False)), resumed)
-        self.assertEqual(len(resumed), 7)
+        self.assertEqual(len(resumed), 5, "per product: two levels, one level, expired and a level")
 
     def test_selection_is_set_based(self):
-        """Picking the alerts to raise costs the same queries for 3 lots as for 30."""
-        few = self.Lot
+        """Bringing a product's alerts in line costs the same queries for 3 of its lots as for 30."""
+        sync = self.Lot._sync_product_expiry_alerts
         for index in range(3):
-            few |= self._create_lot(self.syringe, 60, name=f"few-{index}", quantity=1)
-        many = self.Lot
-        for index in range(30):
-            many |= self._create_lot(self.strips, 60, name=f"many-{index}", quantity=1)
-        self._count_queries(few._wanted_expiry_alerts)  # warms the registry caches (xml ids)
-        few_queries = self._count_queries(few._wanted_expiry_alerts)
-        self.assertLessEqual(self._count_queries(many._wanted_expiry_alerts), few_queries)
-        self.assertEqual(len(many._wanted_expiry_alerts()), 30)
+            self._create_lot(self.syringe, 60, name=f"few-{index}", quantity=1)
+        self.Lot._cron_refresh_expiry()
+        self._count_queries(lambda: sync(self.syringe))  # warms the registry caches (xml ids)
+        self._alerts().unlink()
+        few_queries = self._count_queries(lambda: sync(self.syringe))
+        for index in range(27):
+            self._create_lot(self.syringe, 60, name=f"many-{index}", quantity=1)
+        self.Lot._cron_refresh_expiry()
+        self._alerts().unlink()
+        self.assertLessEqual(self._count_queries(lambda: sync(self.syringe)), few_queries)
+        self.assertEqual(self._alerts(self.syringe).expiry_lot_count, 30)
 
     def _count_queries(self, method):
         self.env.flush_all()

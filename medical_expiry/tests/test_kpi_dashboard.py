@@ -74,20 +74,25 @@ class TestKpiDashboard(MedicalExpiryCase):
         self.assertEqual(self._drill(dashboard.action_open_fefo_deviations()), deviating.move_line_ids)
 
     def test_alert_reach_rate_counts_only_alerts_handled_by_people(self):
-        handled = self._create_lot(self.syringe, 60, quantity=5, name="handled")
-        self._create_lot(self.syringe, 70, quantity=5, name="open")
-        gone = self._create_lot(self.syringe, 80, quantity=5, name="gone")
+        """Each alert weighs the lots it covers: a product's alert handled in time reaches all its lots."""
+        catheter = self._create_product("Catheter", self.categ_device)
+        self._create_lot(self.syringe, 60, quantity=5, name="handled-1")
+        self._create_lot(self.syringe, 70, quantity=5, name="handled-2")
+        self._create_lot(self.strips, 70, quantity=5, name="open")
+        gone = self._create_lot(catheter, 80, quantity=5, name="gone")
         Lot = self.env["stock.lot"]
         Lot._cron_expiry_alerts()
         alerts = self.env["mail.activity"].search(
-            [("res_model", "=", "stock.lot"), ("expiry_rule_id", "!=", False)]
+            [("res_model", "=", "product.product"), ("expiry_rule_id", "!=", False)]
         )
         self.assertEqual(len(alerts), 3)
-        alerts.filtered(lambda alert: alert.res_id == handled.id).action_feedback(feedback="Sold to Ruijin")
-        self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock, -5, lot_id=gone)
-        Lot._cron_expiry_alerts()  # closes the alert of the lot without stock: not a person's doing
+        alerts.filtered(lambda alert: alert.res_id == self.syringe.id).action_feedback(
+            feedback="Sold to Ruijin"
+        )
+        self.env["stock.quant"]._update_available_quantity(catheter, self.stock, -5, lot_id=gone)
+        Lot._cron_expiry_alerts()  # closes the alert of the product without stock: not a person's doing
         dashboard = self._dashboard()
-        self.assertAlmostEqual(dashboard.alert_reach_rate, 1 / 3)
+        self.assertAlmostEqual(dashboard.alert_reach_rate, 2 / 4)
         self.assertEqual(len(self._drill(dashboard.action_open_alerts())), 3)
 
     def test_inventory_count_variance(self):
