@@ -17,3 +17,4 @@ from . import test_qualification_alerts
 from . import test_qualification_guards
 from . import test_qualification_report
 from . import test_expiry_calendar
+from . import test_audit_multi_company
