@@ -7,7 +7,7 @@ from .common import PASSWORD, MedicalExpiryCase
 
 @tagged("post_install", "-at_install")
 class TestAuditMultiCompany(MedicalExpiryCase):
-    """Audit rows and signatures belong to a company; another company's officers neither find nor read them."""
+    """Audit rows and signatures belong to a company: other companies' officers neither find nor read them."""
 
     @classmethod
     def setUpClass(cls):
