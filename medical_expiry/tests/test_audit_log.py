@@ -43,6 +43,20 @@ class TestAuditLog(MedicalExpiryCase):
         with self.assertRaises(AccessError):
             self.Log.with_user(self.manager).create({"model": "stock.lot", "action": "import"})
 
+    def test_a_client_set_context_key_opens_no_way_in(self):
+        """The key ``_create_append_only`` sets grants nothing to a caller who is not the superuser."""
+        count = self.Log.search_count([])
+        for model, vals in (
+            ("medical.audit.log", {"model": "stock.lot", "action": "import", "prev_hash": "x", "hash": "y"}),
+            ("medical.signature", {"signer_name": "Nobody", "meaning": "approval", "content_hash": "0"}),
+        ):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.env[model].with_user(self.compliance_officer).with_context(
+                    medical_append_only_model=model
+                ).create(vals)
+        self.assertEqual(self.Log.search_count([]), count)
+        self.assertFalse(self.env["medical.signature"].search([("signer_name", "=", "Nobody")]))
+
     @mute_logger("odoo.sql_db")
     def test_database_refuses_update_delete_and_truncate(self):
         self.env.flush_all()
