@@ -1,6 +1,7 @@
 from . import barcode_nomenclature
 from . import barcode_rule
 from . import mail_activity
+from . import medical_append_only_mixin
 from . import medical_audit_log
 from . import medical_expiry_alert_mixin
 from . import medical_qualification

@@ -47,11 +47,14 @@ class MedicalAuditLog(models.Model):
     """Append-only, hash-chained audit trail (GSP, 21 CFR Part 11).
 
     Every row carries the SHA-256 of the previous row's hash and of its own content, so changing or
-    removing a row breaks the chain from that row on. The ORM refuses writes and deletes, and so does a
-    trigger in the database, for every user including the administrator.
+    removing a row breaks the chain from that row on; rows are numbered by a gap-free sequence, so
+    removing the newest rows leaves the chain short of the sequence's next number. The ORM refuses writes
+    and deletes, and so does a trigger in the database, for every user including the administrator
+    (``medical.append.only.mixin``).
     """
 
     _name = "medical.audit.log"
+    _inherit = ["medical.append.only.mixin"]
     _description = "Audit Log"
     _order = "sequence desc"
     _rec_name = "sequence"
@@ -72,6 +75,8 @@ class MedicalAuditLog(models.Model):
     signature_id = fields.Many2one(
         "medical.signature", readonly=True, ondelete="restrict", index="btree_not_null"
     )
+    # No default: the rows written before there were companies keep none (their hash does not cover one).
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
     prev_hash = fields.Char(string="Previous Hash", required=True, readonly=True)
     hash = fields.Char(required=True, readonly=True)
     change_summary = fields.Text(string="Change (Old → New)", compute="_compute_change_summary")
@@ -79,39 +84,6 @@ class MedicalAuditLog(models.Model):
     _sql_constraints = [
         ("sequence_unique", "UNIQUE(sequence)", "Two audit rows cannot share a sequence number."),
     ]
-
-    def init(self):
-        """Refuse UPDATE, DELETE and TRUNCATE in the database itself, whoever connects."""
-        self._install_append_only_trigger(self._table)
-
-    @api.model
-    def _install_append_only_trigger(self, table):
-        self.env.cr.execute(
-            """
-            CREATE OR REPLACE FUNCTION medical_expiry_refuse_change() RETURNS trigger AS $$
-            BEGIN
-                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-                    USING ERRCODE = 'insufficient_privilege';
-            END;
-            $$ LANGUAGE plpgsql
-            """
-        )
-        for name, event, level in (
-            ("append_only", "UPDATE OR DELETE", "ROW"),
-            ("no_truncate", "TRUNCATE", "STATEMENT"),
-        ):
-            trigger = SQL.identifier(f"{table}_{name}")
-            self.env.cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", trigger, SQL.identifier(table)))
-            self.env.cr.execute(
-                SQL(
-                    "CREATE TRIGGER %s BEFORE %s ON %s FOR EACH %s"
-                    " EXECUTE FUNCTION medical_expiry_refuse_change()",
-                    trigger,
-                    SQL(event),
-                    SQL.identifier(table),
-                    SQL(level),
-                )
-            )
 
     @api.model
     def _selection_record_ref(self):
@@ -149,23 +121,6 @@ class MedicalAuditLog(models.Model):
             )
 
     # ------------------------------------------------------------------
-    # Append-only
-    # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.check_access("create")
-        if not self.env.context.get("medical_audit_log_append"):
-            raise UserError(self.env._("Audit rows are written by the application only."))
-        return super().create(vals_list)
-
-    def write(self, vals):  # pylint: disable=method-required-super
-        raise UserError(self.env._("The audit log is append-only: its rows cannot be changed."))
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("The audit log is append-only: its rows cannot be deleted."))
-
-    # ------------------------------------------------------------------
     # The one way rows are written
     # ------------------------------------------------------------------
     @api.model
@@ -200,11 +155,21 @@ class MedicalAuditLog(models.Model):
                 "new_values": self._canonical((new_values or {}).get(record.id)),
                 "reason": reason or False,
                 "signature_id": signature.id if signature else False,
+                "company_id": self._company_of(record).id,
                 "prev_hash": prev_hash,
             }
             vals["hash"] = prev_hash = self._row_hash(vals)
             vals_list.append(vals)
-        return self.sudo().with_context(medical_audit_log_append=True).create(vals_list)
+        return self._create_append_only(vals_list)
+
+    @api.model
+    def _company_of(self, records):
+        """The company an audit row or a signature about ``records`` belongs to: the one company the
+        records have, else the user's current company."""
+        company = records.company_id if "company_id" in records._fields else None
+        return (
+            company if company and len(company) == 1 and company._name == "res.company" else self.env.company
+        )
 
     @api.model
     def _canonical(self, values):
@@ -219,6 +184,9 @@ class MedicalAuditLog(models.Model):
             column: fields.Datetime.to_string(vals[column]) if column == "timestamp" else vals[column] or None
             for column in HASHED_COLUMNS
         }
+        # Covered once set, left out when empty: rows from before companies keep the hash they were given.
+        if vals.get("company_id"):
+            content["company_id"] = vals["company_id"]
         payload = vals["prev_hash"] + self._canonical(content)
         return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -227,11 +195,18 @@ class MedicalAuditLog(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _verify_chain(self):
-        """(number of rows checked, first broken row or an empty recordset), read straight from the table."""
+        """(number of rows checked, first broken row or an empty recordset, numbers missing at the end),
+        read straight from the table.
+
+        The numbers missing at the end are the (first, last) numbers the gap-free sequence gave out after
+        the newest row there is (its newest rows were removed), or None when the chain reaches the
+        sequence's last number: the chain proves it is complete at both ends, its start by the genesis
+        hash, its end by the sequence, which ``_log`` advances in the same transaction as it appends.
+        """
         self.env.flush_all()
         prev_hash, expected_sequence, checked = GENESIS_HASH, None, 0
         columns = SQL(", ").join(
-            SQL.identifier(column) for column in [*HASHED_COLUMNS, "prev_hash", "hash", "id"]
+            SQL.identifier(column) for column in [*HASHED_COLUMNS, "company_id", "prev_hash", "hash", "id"]
         )
         last = 0
         while True:
@@ -245,7 +220,7 @@ class MedicalAuditLog(models.Model):
             )
             rows = self.env.cr.dictfetchall()
             if not rows:
-                return checked, self.browse()
+                return checked, self.browse(), self._missing_at_end(last)
             for row in rows:
                 broken = (
                     (expected_sequence is not None and row["sequence"] != expected_sequence)
@@ -253,15 +228,28 @@ class MedicalAuditLog(models.Model):
                     or self._row_hash(row) != row["hash"]
                 )
                 if broken:
-                    return checked, self.browse(row["id"])
+                    return checked, self.browse(row["id"]), None
                 prev_hash, expected_sequence, last = row["hash"], row["sequence"] + 1, row["sequence"]
                 checked += 1
 
     @api.model
+    def _missing_at_end(self, last_sequence):
+        """(first, last) numbers given out after ``last_sequence``, the newest row's, or None if none was."""
+        self.env.cr.execute(
+            "SELECT number_next - 1 FROM ir_sequence WHERE id = %s",
+            [self.env.ref("medical_expiry.seq_medical_audit_log").id],
+        )
+        last_given = self.env.cr.fetchone()[0]
+        if last_given == last_sequence:
+            return None
+        return last_sequence + 1, last_given
+
+    @api.model
     def _chain_status(self):
-        """(verdict in words, first broken row or an empty recordset) of a verification of the chain."""
-        checked, broken = self._verify_chain()
+        """(verdict in words, whether the chain is broken) of a verification of the chain."""
+        checked, broken, missing = self._verify_chain()
         if broken:
+            broken = broken.sudo()
             message = self.env._(
                 "Audit chain broken at row #%(sequence)s (%(row)s): it was changed or a row before it was "
                 "removed. %(checked)s rows before it are intact.",
@@ -269,9 +257,24 @@ class MedicalAuditLog(models.Model):
                 row=broken.display_name,
                 checked=checked,
             )
+        elif missing and missing[0] <= missing[1]:
+            message = self.env._(
+                "Audit chain broken at its end: rows #%(first)s to #%(last)s were written and are gone. "
+                "The %(checked)s rows before them are intact.",
+                first=missing[0],
+                last=missing[1],
+                checked=checked,
+            )
+        elif missing:
+            message = self.env._(
+                "Audit chain broken at its end: the audit sequence was set back to #%(last)s, before the "
+                "newest row #%(newest)s.",
+                last=missing[1],
+                newest=missing[0] - 1,
+            )
         else:
             message = self.env._("Audit chain OK: %s rows verified.", checked)
-        return message, broken
+        return message, bool(broken or missing)
 
     def action_verify_chain(self):
         if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):

@@ -1,9 +1,11 @@
 import csv
 import datetime
 import io
+import zipfile
 from collections import defaultdict
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from odoo import Command, api, models
 from odoo.exceptions import UserError
@@ -21,6 +23,19 @@ OPTIONAL_COLUMNS = {"production_date"}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
 # Errors listed in the message refusing an all-or-nothing import; the dry-run report has every row.
 ERRORS_SHOWN = 20
+# What openpyxl raises on a file that is no workbook or a damaged one: not a zip, a zip without the parts
+# of a workbook (KeyError), parts that are no XML (SyntaxError: ElementTree's and lxml's ParseError), or
+# XML that is not what a workbook has (ValueError, TypeError, AttributeError).
+XLSX_READ_ERRORS = (
+    zipfile.BadZipFile,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+    EOFError,
+)
 
 
 class MedicalLotImport(models.AbstractModel):
@@ -66,13 +81,9 @@ class MedicalLotImport(models.AbstractModel):
     def _read_rows(self, data, filename):
         """[{"row": line number in the file, "values": {column: cell}}], from a .csv or .xlsx file."""
         extension = (filename or "").lower().rsplit(".", 1)[-1]
-        if extension == "csv":
-            table = list(csv.reader(io.StringIO(self._decode_csv(data))))
-        elif extension == "xlsx":
-            sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-            table = list(sheet.iter_rows(values_only=True))
-        else:
+        if extension not in ("csv", "xlsx"):
             raise UserError(self.env._("Upload a .csv or .xlsx file, not “%s”.", filename))
+        table = (self._read_csv(data) if extension == "csv" else self._read_xlsx(data)) if data else []
         if not table:
             raise UserError(self.env._("The file is empty."))
         columns = self._header_columns(table[0])
@@ -88,12 +99,37 @@ class MedicalLotImport(models.AbstractModel):
         ]
 
     @api.model
+    def _read_csv(self, data):
+        """The rows of a CSV file; a UserError, which never quotes the file, if it is no CSV text."""
+        try:
+            return list(csv.reader(io.StringIO(self._decode_csv(data))))
+        except (UnicodeDecodeError, csv.Error):
+            raise UserError(
+                self.env._(
+                    "This file is not readable as CSV text: save it from Excel as “CSV UTF-8” or as .xlsx."
+                )
+            ) from None
+
+    @api.model
     def _decode_csv(self, data):
         """UTF-8 (with or without the BOM Excel writes), else GB18030: Excel's CSV on Chinese Windows."""
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:
             return data.decode("gb18030")
+
+    @api.model
+    def _read_xlsx(self, data):
+        """The rows of the first sheet of an XLSX workbook; a UserError if the file is none or damaged."""
+        try:
+            sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+            return list(sheet.iter_rows(values_only=True))
+        except XLSX_READ_ERRORS:
+            raise UserError(
+                self.env._(
+                    "This file is not a readable Excel workbook (.xlsx): open it in Excel and save it again."
+                )
+            ) from None
 
     @api.model
     def _header_columns(self, header):

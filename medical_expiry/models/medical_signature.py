@@ -34,10 +34,11 @@ class MedicalSignature(models.Model):
     """An electronic signature (21 CFR Part 11 §11.50, §11.200): who, when, what it means, what was signed.
 
     Signatures are only made by ``_sign`` after the signer re-entered their own password, and they are
-    never changed afterwards.
+    never changed afterwards (``medical.append.only.mixin``).
     """
 
     _name = "medical.signature"
+    _inherit = ["medical.append.only.mixin"]
     _description = "Electronic Signature"
     _order = "signed_at desc, id desc"
 
@@ -61,10 +62,9 @@ class MedicalSignature(models.Model):
         readonly=True,
         help="SHA-256 of what was signed: signer, time, meaning, action and records.",
     )
+    # No default: the signatures made before there were companies keep none.
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
     audit_log_ids = fields.One2many("medical.audit.log", "signature_id", string="Audit Rows", readonly=True)
-
-    def init(self):
-        self.env["medical.audit.log"]._install_append_only_trigger(self._table)
 
     @api.depends("signer_name", "meaning", "signed_at_local")
     def _compute_display_name(self):
@@ -74,19 +74,6 @@ class MedicalSignature(models.Model):
                 f"{signature.signer_name} · {signature.meaning_text or meanings.get(signature.meaning, '')}"
                 f" · {signature.signed_at_local or ''}"
             )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not self.env.context.get("medical_signature_signed"):
-            raise AccessError(self.env._("Signatures are only made by signing, with your own password."))
-        return super().create(vals_list)
-
-    def write(self, vals):  # pylint: disable=method-required-super
-        raise UserError(self.env._("An electronic signature cannot be changed."))
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("An electronic signature cannot be deleted."))
 
     @api.model
     def _action_label(self, signed_action):
@@ -169,11 +156,12 @@ class MedicalSignature(models.Model):
             "res_ids": records.ids,
             "record_names": "\n".join(records.mapped("display_name")),
             "reason": reason or False,
+            "company_id": self.env["medical.audit.log"]._company_of(records).id,
         }
         vals["content_hash"] = hashlib.sha256(
             json.dumps(vals, sort_keys=True, ensure_ascii=False, default=str).encode()
         ).hexdigest()
-        signature = self.sudo().with_context(medical_signature_signed=True).create(vals)
+        signature = self._create_append_only([vals])
         self.env["medical.audit.log"]._log(records, "signature", reason=reason, signature=signature)
         return signature.sudo(False)
 

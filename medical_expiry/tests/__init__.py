@@ -18,3 +18,5 @@ from . import test_qualification_guards
 from . import test_qualification_report
 from . import test_expiry_calendar
 from . import test_may_leave_parity
+from . import test_audit_multi_company
+from . import test_lot_import_bad_files

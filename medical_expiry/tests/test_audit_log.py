@@ -43,6 +43,20 @@ class TestAuditLog(MedicalExpiryCase):
         with self.assertRaises(AccessError):
             self.Log.with_user(self.manager).create({"model": "stock.lot", "action": "import"})
 
+    def test_a_client_set_context_key_opens_no_way_in(self):
+        """The key ``_create_append_only`` sets grants nothing to a caller who is not the superuser."""
+        count = self.Log.search_count([])
+        for model, vals in (
+            ("medical.audit.log", {"model": "stock.lot", "action": "import", "prev_hash": "x", "hash": "y"}),
+            ("medical.signature", {"signer_name": "Nobody", "meaning": "approval", "content_hash": "0"}),
+        ):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.env[model].with_user(self.compliance_officer).with_context(
+                    medical_append_only_model=model
+                ).create(vals)
+        self.assertEqual(self.Log.search_count([]), count)
+        self.assertFalse(self.env["medical.signature"].search([("signer_name", "=", "Nobody")]))
+
     @mute_logger("odoo.sql_db")
     def test_database_refuses_update_delete_and_truncate(self):
         self.env.flush_all()
@@ -56,17 +70,19 @@ class TestAuditLog(MedicalExpiryCase):
         self.env.cr.execute("SELECT reason FROM medical_audit_log WHERE id = %s", [self.rows[1].id])
         self.assertEqual(self.env.cr.fetchone()[0], "second")
 
-    def _tamper(self, statement):
-        """What someone with database rights would do: switch the trigger off, change, switch it on."""
+    def _tamper(self, statement, row=None):
+        """What someone with database rights would do: switch the trigger off, change ``row`` (the middle
+        one by default), switch it on."""
         self.env.flush_all()
         self.env.cr.execute("ALTER TABLE medical_audit_log DISABLE TRIGGER medical_audit_log_append_only")
-        self.env.cr.execute(statement, [self.rows[1].id])
+        self.env.cr.execute(statement, [(row or self.rows[1]).id])
         self.env.cr.execute("ALTER TABLE medical_audit_log ENABLE TRIGGER medical_audit_log_append_only")
         self.env.invalidate_all()
 
     def test_verify_chain_reports_ok(self):
-        checked, broken = self.Log._verify_chain()
+        checked, broken, missing = self.Log._verify_chain()
         self.assertFalse(broken)
+        self.assertIsNone(missing)
         self.assertGreaterEqual(checked, 3)
         action = self.Log.with_user(self.compliance_officer).action_verify_chain()
         self.assertEqual(action["params"]["type"], "success")
@@ -74,7 +90,7 @@ class TestAuditLog(MedicalExpiryCase):
 
     def test_verify_chain_finds_a_changed_row(self):
         self._tamper("UPDATE medical_audit_log SET reason = 'nothing happened' WHERE id = %s")
-        checked, broken = self.Log._verify_chain()
+        _checked, broken, _missing = self.Log._verify_chain()
         self.assertEqual(broken, self.rows[1])
         action = self.Log.with_user(self.compliance_officer).action_verify_chain()
         self.assertEqual(action["params"]["type"], "danger")
@@ -82,8 +98,41 @@ class TestAuditLog(MedicalExpiryCase):
 
     def test_verify_chain_finds_a_removed_row(self):
         self._tamper("DELETE FROM medical_audit_log WHERE id = %s")
-        _checked, broken = self.Log._verify_chain()
+        _checked, broken, _missing = self.Log._verify_chain()
         self.assertEqual(broken, self.rows[2], "the row after the gap no longer chains")
+
+    def test_verify_chain_finds_the_newest_row_removed(self):
+        newest = self.Log.search([], limit=1)
+        self.assertEqual(newest, self.rows[2])
+        number = newest.sequence
+        self._tamper("DELETE FROM medical_audit_log WHERE id = %s", newest)
+        checked, broken, missing = self.Log._verify_chain()
+        self.assertFalse(broken, "every row left still chains")
+        self.assertEqual(missing, (number, number))
+        action = self.Log.with_user(self.compliance_officer).action_verify_chain()
+        self.assertEqual(action["params"]["type"], "danger")
+        message = action["params"]["message"]
+        self.assertIn(f"rows #{number} to #{number} were written and are gone", message)
+        self.assertIn(f"The {checked} rows before them are intact", message)
+
+    def test_verify_chain_finds_the_sequence_set_back(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE ir_sequence SET number_next = number_next - 1 WHERE id = %s",
+            [self.env.ref("medical_expiry.seq_medical_audit_log").id],
+        )
+        self.env.invalidate_all()
+        message, broken = self.Log._chain_status()
+        self.assertTrue(broken)
+        self.assertIn(f"set back to #{self.rows[2].sequence - 1}", message)
+
+    def test_rows_logged_after_a_verification_still_verify(self):
+        self.assertIsNone(self.Log._verify_chain()[2])
+        self.Log._log(self.lot, "lot_block", reason="fourth")
+        checked, broken, missing = self.Log._verify_chain()
+        self.assertFalse(broken)
+        self.assertIsNone(missing)
+        self.assertEqual(checked, self.Log.search_count([]))
 
     def test_only_compliance_verifies_the_chain(self):
         with self.assertRaises(UserError):

@@ -23,4 +23,7 @@ class MedicalLotImportWizard(models.TransientModel):
 
     def action_run(self):
         self.ensure_one()
-        return self.env["medical.lot.import"]._run(base64.b64decode(self.file), self.filename, self.mode)
+        # An empty upload, or none over RPC, leaves no file: the import says it is empty.
+        return self.env["medical.lot.import"]._run(
+            base64.b64decode(self.file or b""), self.filename, self.mode
+        )
