@@ -33,9 +33,14 @@ FEFO_LINES = 50
 FEFO_LINE_QUANTITY = 10
 FEFO_PRODUCTS = 3
 IMPORT_ROWS = 10_000
-LEVEL_RESET = SQL("UPDATE stock_lot SET days_to_expiry = NULL, expiry_state = NULL, expiry_rule_id = NULL")
-# A day later: every lot's days to expiry differ, few levels do.
-NEXT_DAY = SQL("UPDATE stock_lot SET days_to_expiry = NULL")
+LEVEL_RESET = SQL(
+    "UPDATE stock_lot SET expiry_state = NULL, expiry_rule_id = NULL, expiry_level_until = NULL"
+)
+# A day later: every lot is a day closer to its expiry (its dates a day earlier), few change level.
+NEXT_DAY = SQL(
+    "UPDATE stock_lot SET expiration_date = expiration_date - interval '1 day',"
+    " expiry_level_until = expiry_level_until - 1"
+)
 ALL_LOTS = SQL("SELECT id, company_id, product_id, expiration_date FROM stock_lot")
 
 
@@ -103,7 +108,7 @@ def bare_sql(db):
         levels = env["medical.expiry.rule"]._lot_levels_sql(ALL_LOTS)
         # Grouping by the state needs every lot's level, so no part of the classification is skipped.
         query = SQL(
-            "SELECT state, count(*) FROM (%s) AS level(id, days, state, rule_id) GROUP BY state "
+            "SELECT state, count(*) FROM (%s) AS level(id, days, state, rule_id, level_until) GROUP BY state "
             "ORDER BY count(*) DESC",
             levels,
         )
@@ -119,8 +124,7 @@ def bare_sql(db):
 def classify_one_by_one(lots):
     """The per-record ORM way: for each lot, compute its days, search its rules, write its level."""
     Rule = lots.env["medical.expiry.rule"]
-    today = fields.Date.context_today(Rule)
-    now = fields.Datetime.now()
+    today = lots.env.company._expiry_today()
 
     def specificity(rule):
         # Product rules first, then the deepest category, then the company-wide ones; for each, the
@@ -130,9 +134,9 @@ def classify_one_by_one(lots):
 
     for lot in lots:
         if not lot.expiration_date:
-            lot.write({"days_to_expiry": False, "expiry_state": "no_expiry", "expiry_rule_id": False})
+            lot.write({"expiry_state": "no_expiry", "expiry_rule_id": False})
             continue
-        days = (lot.expiration_date.date() - today).days
+        days = (lot.env.company._expiry_date_of(lot.expiration_date) - today).days
         company = [("company_id", "in", [lot.company_id.id, False])] if lot.company_id else []
         rules = Rule.search(
             company
@@ -149,8 +153,8 @@ def classify_one_by_one(lots):
         best = min(map(specificity, rules), default=None)
         covering = [rule for rule in rules if specificity(rule) == best and rule.days_before_expiry >= days]
         level = min(covering, key=lambda rule: (rule.days_before_expiry, rule.id), default=Rule)
-        state = "expired" if lot.expiration_date <= now else "near_expiry" if level else "ok"
-        lot.write({"days_to_expiry": days, "expiry_state": state, "expiry_rule_id": level.id})
+        state = "expired" if days < 0 else "near_expiry" if level else "ok"
+        lot.write({"expiry_state": state, "expiry_rule_id": level.id})
     lots.env.flush_all()
 
 
@@ -167,18 +171,16 @@ def orm_loop(db):
         lots = env["stock.lot"].browse(row[0] for row in env.cr.fetchall())
         # The ORM writes every value it is given, changed or not: the stored levels need no emptying.
         seconds = timed(classify_one_by_one, lots)[0]
-        # The comparison is only fair if the loop computes what the module computes (the ORM stores no
-        # days to expiry as 0, the module's UPDATE as NULL).
+        # The comparison is only fair if the loop computes what the module computes.
         module_levels = env["medical.expiry.rule"]._lot_levels_sql(
             SQL("%s WHERE id = ANY(%s)", ALL_LOTS, lots.ids)
         )
         env.cr.execute(
             SQL(
                 """
-                SELECT count(*) FROM (%s) AS level(id, days, state, rule_id)
+                SELECT count(*) FROM (%s) AS level(id, days, state, rule_id, level_until)
                   JOIN stock_lot lot ON lot.id = level.id
-                 WHERE (coalesce(lot.days_to_expiry, 0), lot.expiry_state, lot.expiry_rule_id)
-                       IS DISTINCT FROM (coalesce(level.days, 0), level.state, level.rule_id)
+                 WHERE (lot.expiry_state, lot.expiry_rule_id) IS DISTINCT FROM (level.state, level.rule_id)
                 """,
                 module_levels,
             )
@@ -197,15 +199,15 @@ def orm_loop(db):
 
 
 def count_lot_activities(env):
-    env.cr.execute("SELECT count(*) FROM mail_activity WHERE res_model = 'stock.lot'")
+    env.cr.execute("SELECT count(*) FROM mail_activity WHERE res_model IN ('stock.lot', 'product.product')")
     return env.cr.fetchone()[0]
 
 
 def alert_job(db):
     """The daily job as its cron runs it, on a scratch copy: levels, blocking, activities, a commit per batch.
 
-    First run: no lot levelled, no alert raised yet. Next day: the first run committed, every lot's days
-    to expiry change, few levels do, and the alerts are raised already.
+    First run: no lot levelled, no alert raised yet. Next day: the first run committed, every lot is a day
+    closer to its expiry, few change level, and the alerts are raised already.
     """
     rows = {}
     for key, note, reset in (

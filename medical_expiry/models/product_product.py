@@ -18,6 +18,16 @@ class ProductProduct(models.Model):
                 found[di] = product
         return found
 
+    def action_open_expiry_stock(self):
+        """The workbench on this product's stock in a near-expiry level or expired: what its alerts cover."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("medical_expiry.action_expiry_workbench")
+        action["domain"] = [
+            ("product_id", "in", self.ids),
+            ("expiry_state", "in", ("near_expiry", "expired")),
+        ]
+        action["context"] = {}
+        return action
+
 
 def _barcodes_of_udi_di(di):
     """How a product's ``barcode`` may write a UDI-DI, the full form first.

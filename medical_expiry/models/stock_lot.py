@@ -238,8 +238,9 @@ class StockLot(models.Model):
         self.env.flush_all()
         due = SQL("TRUE")
         if due_only:
+            # Lots never levelled (written in SQL: an import, a migration) are due as well.
             due = SQL(
-                "expiry_level_until <= %s",
+                "expiry_state IS NULL OR expiry_level_until <= %s",
                 self.env["res.company"]._expiry_local_date_sql(
                     SQL("%s::timestamp", fields.Datetime.now()), SQL("company_id")
                 ),

@@ -65,6 +65,19 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertIn("120", alert.summary, "the value it covers")
         self.assertFalse(self._alerts(first), "no alert per lot by default")
 
+    def test_a_product_alert_opens_the_workbench_on_the_lots_it_covers(self):
+        near = self._create_lot(self.syringe, 60, quantity=5, name="SYR-NEAR")
+        expired = self._create_lot(self.syringe, -1, quantity=5, name="SYR-EXPIRED")
+        self._create_lot(self.syringe, 200, quantity=5, name="SYR-FAR")
+        self.Lot._cron_expiry_alerts()
+        action = (
+            self.env["product.product"]
+            .browse(self._alerts(self.syringe)[0].res_id)
+            .action_open_expiry_stock()
+        )
+        rows = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(rows.lot_id, near | expired)
+
     def test_a_rule_can_ask_for_one_alert_per_lot(self):
         self.level_90.alert_per_lot = True
         lots = self._create_lot(self.syringe, 60, quantity=5, name="IMPLANT-1") | self._create_lot(
