@@ -102,7 +102,6 @@ class StockLot(models.Model):
             lot.expiry_level_until = level_until
 
     @api.depends("expiration_date", "company_id")
-    @api.depends_context("uid")
     def _compute_days_to_expiry(self):
         for lot in self:
             company = lot.company_id._expiry_calendar()
