@@ -363,11 +363,10 @@ class MedicalExpiryRule(models.Model):
         company's; in it, the rule with the fewest days that still covers the days left. Expired,
         revoked and open-ended documents are in no level. A few thousand documents: plain Python.
         """
-        today = fields.Date.context_today(self)
         rules = self.search([("applies_to", "=", "qualification")])
         levels = {}
         for qualification in qualifications.filtered(lambda q: q.date_end and not q.revoked):
-            days = (qualification.date_end - today).days
+            days = (qualification.date_end - qualification.company_id._expiry_today()).days
             candidates = rules.filtered(
                 lambda rule, q=qualification: (
                     rule.company_id in (q.company_id, self.env["res.company"])

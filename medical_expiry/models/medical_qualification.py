@@ -21,8 +21,10 @@ QUALIFICATION_TYPES = PARTNER_TYPES + PRODUCT_TYPES
 # The partner documents that allow trading devices, within the classes and codes they list.
 SCOPED_TYPES = ("device_trade_licence", "device_trade_filing", "production_licence")
 # Trading class I devices needs neither licence nor filing (医疗器械经营监督管理办法): only classes II
-# and III must be covered by a supplier's licence.
+# and III must be covered by the licence of a supplier or of a distributor buying them.
 LICENSED_CLASSES = ("2", "3")
+# What a medical institution buying devices must hold (GSP: the distributor verifies its buyers).
+PRACTICE_LICENCE = "practice_licence"
 LEVEL_FIELDS = ["days_to_expiry", "expiry_rule_id", "state"]
 
 
@@ -141,9 +143,9 @@ class MedicalQualification(models.Model):
 
     @api.depends("date_end", "revoked", "qualification_type", "company_id")
     def _compute_level(self):
-        today = fields.Date.context_today(self)
         levels = self.env["medical.expiry.rule"]._qualification_levels(self)
         for qualification in self:
+            today = qualification.company_id._expiry_today()
             days = qualification.date_end and (qualification.date_end - today).days
             qualification.days_to_expiry = days
             qualification.expiry_rule_id = levels.get(qualification.id)
@@ -183,8 +185,12 @@ class MedicalQualification(models.Model):
             qualification.display_name = f"{qualification._type_label()} {qualification.number or ''}".strip()
 
     def _type_label(self):
+        return self._type_label_of(self.qualification_type)
+
+    @api.model
+    def _type_label_of(self, qualification_type):
         return dict(self._fields["qualification_type"]._description_selection(self.env)).get(
-            self.qualification_type, ""
+            qualification_type, ""
         )
 
     def _holder_record(self):
@@ -223,7 +229,7 @@ class MedicalQualification(models.Model):
         if not (reason or "").strip():
             raise UserError(self.env._("Say why the qualification is revoked."))
         self.write(
-            {"revoked": True, "revoked_date": fields.Date.context_today(self), "revoke_reason": reason}
+            {"revoked": True, "revoked_date": self.company_id._expiry_today(), "revoke_reason": reason}
         )
         self.env["medical.audit.log"]._log(
             self,
@@ -236,8 +242,17 @@ class MedicalQualification(models.Model):
     # Which holders are qualified: the one rule the guards apply
     # ------------------------------------------------------------------
     def _counts(self):
-        """Valid today: not revoked, not past its end (an expiring document still counts)."""
-        return self.filtered(lambda qualification: qualification.state in ("valid", "expiring"))
+        """Valid today in the company's time zone, judged when asked and not from the state the nightly job
+        stores: not revoked, not past its end (an expiring document still counts)."""
+        return self.filtered(
+            lambda qualification: (
+                not qualification.revoked
+                and (
+                    not qualification.date_end
+                    or qualification.date_end >= qualification.company_id._expiry_today()
+                )
+            )
+        )
 
     def _kind(self):
         return self.partner_id.id, self.product_tmpl_id.id, self.qualification_type
@@ -247,13 +262,13 @@ class MedicalQualification(models.Model):
         for a lapsed document; one valid for longer, for a document still valid."""
         counting = self.search(
             [
-                ("state", "in", ("valid", "expiring")),
+                ("revoked", "=", False),
                 ("qualification_type", "in", self.mapped("qualification_type")),
                 "|",
                 ("partner_id", "in", self.partner_id.ids),
                 ("product_tmpl_id", "in", self.product_tmpl_id.ids),
             ]
-        )
+        )._counts()
         ends = defaultdict(list)
         for document in counting:
             ends[document._kind()].append((document, document.date_end))
@@ -275,7 +290,7 @@ class MedicalQualification(models.Model):
         return self.browse([document.id for document in latest.values()])
 
     def _lapse_message(self):
-        if self.state == "revoked":
+        if self.revoked:
             return self.env._(
                 "%(holder)s: %(document)s was revoked on %(date)s.",
                 holder=self._holder_record().display_name,
@@ -291,11 +306,20 @@ class MedicalQualification(models.Model):
 
     def _covers(self, product):
         """Whether this licence's scope includes the product's class and classification code."""
-        if not self[f"covers_class_{product.medical_device_class}"]:
-            return False
-        codes = [
+        return self._covers_class(product) and self._covers_code(product)
+
+    def _covers_class(self, product):
+        return self[f"covers_class_{product.medical_device_class}"]
+
+    def _scope_code_list(self):
+        return [
             code.strip() for code in (self.scope_codes or "").replace("，", ",").split(",") if code.strip()
         ]
+
+    def _covers_code(self, product):
+        """Whether this licence's scope includes the product's classification code (a code covers its
+        sub-codes: 14 covers 14-01-02)."""
+        codes = self._scope_code_list()
         product_code = (product.device_category_code or "").strip()
         return (
             not codes
@@ -310,18 +334,21 @@ class MedicalQualification(models.Model):
         return self.sudo().search([*domain, ("company_id", "in", [False, self.env.company.id])])
 
     @api.model
-    def _partner_problems(self, partner, products, check_scope=False):
+    def _partner_problems(self, partner, products, supplier=False):
         """Why ``partner`` may not trade ``products`` today: messages, none when it may.
 
-        Only medical devices are checked. The partner is refused for each type of document it holds
-        that lapsed without a valid replacement; with ``check_scope`` (a supplier), it also needs a valid
-        licence covering each class II or III device.
+        Only medical devices are checked. Each type of document the partner holds that lapsed without a
+        valid replacement is a problem, and so is each document it must hold and has none of on file: a
+        supplier, or a customer that is a distributor, a licence or filing covering each class II or III
+        device; a customer that is a medical institution, its practice licence. A customer whose kind is not
+        set is judged by the documents it keeps on file, and refused when it keeps none of either kind.
         """
         partner = partner.commercial_partner_id
         devices = products.filtered("medical_device_class")
         if not partner or not devices:
             return []
         on_file = self._on_file([("partner_id", "=", partner.id)])
+        kind = "distributor" if supplier else self._customer_kind(partner, on_file)
         licensed = devices.filtered(lambda device: device.medical_device_class in LICENSED_CLASSES)
         problems = [
             document._lapse_message()
@@ -329,25 +356,86 @@ class MedicalQualification(models.Model):
             # A lapsed trading licence does not matter for class I devices, which need none.
             if licensed or document.qualification_type not in SCOPED_TYPES
         ]
-        if check_scope:
-            licences = on_file.filtered(
-                lambda document: document.qualification_type in SCOPED_TYPES
-            )._counts()
-            device_classes = dict(devices._fields["medical_device_class"]._description_selection(self.env))
-            problems += [
-                self.env._(
-                    "%(partner)s holds no valid licence covering %(product)s (%(scope)s).",
-                    partner=partner.display_name,
-                    product=device.display_name,
-                    scope=", ".join(
-                        filter(
-                            None, [device_classes[device.medical_device_class], device.device_category_code]
-                        )
-                    ),
+        if kind == "distributor":
+            problems += self._scope_problems(partner, on_file, licensed)
+        elif kind == "institution":
+            if not on_file.filtered(lambda document: document.qualification_type == PRACTICE_LICENCE):
+                problems.append(
+                    self.env._(
+                        "%(partner)s has no %(document)s on file.",
+                        partner=partner.display_name,
+                        document=self._type_label_of(PRACTICE_LICENCE),
+                    )
                 )
-                for device in licensed
-                if not any(licence._covers(device) for licence in licences)
-            ]
+        else:
+            problems.append(
+                self.env._(
+                    "%(partner)s has neither a %(practice)s (a medical institution) nor a %(trade)s or "
+                    "%(filing)s (a distributor) on file.",
+                    partner=partner.display_name,
+                    practice=self._type_label_of(PRACTICE_LICENCE),
+                    trade=self._type_label_of("device_trade_licence"),
+                    filing=self._type_label_of("device_trade_filing"),
+                )
+            )
+        return problems
+
+    @api.model
+    def _customer_kind(self, partner, on_file):
+        """institution, distributor, or unknown when neither the partner nor its documents say."""
+        if partner.medical_customer_type:
+            return partner.medical_customer_type
+        types_on_file = set(on_file.mapped("qualification_type"))
+        if PRACTICE_LICENCE in types_on_file:
+            return "institution"
+        if types_on_file & set(SCOPED_TYPES):
+            return "distributor"
+        return "unknown"
+
+    @api.model
+    def _scope_problems(self, partner, on_file, devices):
+        """Each of ``devices`` that no valid licence or filing of ``partner`` covers, saying what is missing:
+        any licence, the device's class, or its classification code."""
+        licences = on_file.filtered(lambda document: document.qualification_type in SCOPED_TYPES)._counts()
+        device_classes = dict(devices._fields["medical_device_class"]._description_selection(self.env))
+        problems = []
+        for device in devices:
+            if any(licence._covers(device) for licence in licences):
+                continue
+            device_class = device_classes[device.medical_device_class]
+            covering_class = licences.filtered(lambda licence, device=device: licence._covers_class(device))
+            if not licences:
+                problems.append(
+                    self.env._(
+                        "%(partner)s holds no valid licence or filing for medical devices, which %(product)s "
+                        "(%(device_class)s) needs.",
+                        partner=partner.display_name,
+                        product=device.display_name,
+                        device_class=device_class,
+                    )
+                )
+            elif not covering_class:
+                problems.append(
+                    self.env._(
+                        "%(partner)s holds no valid licence covering %(device_class)s, the class of "
+                        "%(product)s.",
+                        partner=partner.display_name,
+                        product=device.display_name,
+                        device_class=device_class,
+                    )
+                )
+            else:
+                problems.append(
+                    self.env._(
+                        "%(partner)s holds no valid licence covering classification code %(code)s of "
+                        "%(product)s: its %(device_class)s scope is %(scope)s.",
+                        partner=partner.display_name,
+                        code=device.device_category_code,
+                        product=device.display_name,
+                        scope=", ".join(dict.fromkeys(covering_class._scope_code_list())),
+                        device_class=device_class,
+                    )
+                )
         return problems
 
     @api.model

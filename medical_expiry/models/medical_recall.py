@@ -262,12 +262,27 @@ class MedicalRecall(models.Model):
         return self.env["stock.lot"].search(domain)
 
     @api.model
+    def _create_product_recall(
+        self, vals, product, date_from=False, date_to=False, date_field="expiration_date"
+    ):
+        """A draft recall of the lots of ``product`` in the date range (see ``_product_lots``), traced."""
+        if not product:
+            raise UserError(self.env._("Choose the product to recall."))
+        lots = self._product_lots(product, date_from, date_to, date_field)
+        if not lots:
+            raise UserError(
+                self.env._(
+                    "A recall needs at least one lot: no lot of %(product)s matches the range.",
+                    product=product.display_name,
+                )
+            )
+        return self._create_recall(vals, lots)
+
+    @api.model
     def _create_recall(self, vals, lots):
         """A draft recall of ``lots``, traced: what the recall wizard makes."""
         if not lots:
-            raise UserError(
-                self.env._("A recall needs at least one lot: none was selected, or none matches the range.")
-            )
+            raise UserError(self.env._("A recall needs at least one lot: select the lots to recall."))
         recall = self.create({**vals, "lot_ids": [Command.set(lots.ids)]})
         recall._trace()
         return recall
@@ -301,21 +316,15 @@ class MedicalRecall(models.Model):
         self.ensure_one()
         self.env.flush_all()
         lot_ids = self.lot_ids.ids
-        MoveLine = self.env["stock.move.line"]
         origins = self._trace_origins(lot_ids)
         reservations = defaultdict(float)
         reserved_at = defaultdict(float)
-        transit_pickings = {}
-        for line in MoveLine.search(
-            [("lot_id", "in", lot_ids), ("state", "not in", ("done", "cancel")), ("quantity", ">", 0)]
-        ):
-            if line.location_id.usage == "transit":
-                transit_pickings.setdefault((line.lot_id.id, line.location_id.id), line.picking_id.id)
         for line in self._open_delivery_lines():
             key = (line.lot_id.id, line.location_id.id)
             reservations[key + (line.picking_id.id,)] += line.quantity_product_uom
             reserved_at[key] += line.quantity_product_uom
         vals_list = []
+        in_transit = {}
 
         def add(line_type, lot_id, product_id, quantity, **vals):
             vals_list.append(
@@ -357,14 +366,7 @@ class MedicalRecall(models.Model):
         ) in self.env.cr.fetchall():
             where = {"location_id": location_id, "warehouse_id": warehouse_id}
             if usage == "transit":
-                add(
-                    "in_transit",
-                    lot_id,
-                    product_id,
-                    quantity,
-                    picking_id=transit_pickings.get((lot_id, location_id)),
-                    **where,
-                )
+                in_transit[lot_id, location_id] = (product_id, warehouse_id, quantity)
                 continue
             on_hand = quantity - reserved_at.get((lot_id, location_id), 0.0)
             if on_hand > 0:
@@ -377,6 +379,18 @@ class MedicalRecall(models.Model):
                     qty_recovered=on_hand if quarantined else 0.0,
                     **where,
                 )
+        arrivals = self._transit_arrivals({key: quantity for key, (*_rest, quantity) in in_transit.items()})
+        for (lot_id, location_id, picking_id), quantity in arrivals.items():
+            product_id, warehouse_id, _total = in_transit[lot_id, location_id]
+            add(
+                "in_transit",
+                lot_id,
+                product_id,
+                quantity,
+                picking_id=picking_id,
+                location_id=location_id,
+                warehouse_id=warehouse_id,
+            )
         pickings = self.env["stock.picking"].browse({picking_id for _lot, _loc, picking_id in reservations})
         partners = {picking.id: picking.partner_id.commercial_partner_id.id for picking in pickings}
         locations = self.env["stock.location"].browse(
@@ -417,6 +431,57 @@ class MedicalRecall(models.Model):
                 date=date,
             )
         return vals_list
+
+    @api.model
+    def _transit_arrivals(self, transit_stock):
+        """{(lot id, location id, picking id or False): quantity}: stock in transit ({(lot id, location id):
+        quantity}) split over the transfers that will receive it.
+
+        The units a transfer from that location reserved are its own. The rest go to the transfers still
+        short of their demand for the product, oldest first: entered before the goods left, they could
+        reserve nothing. What no transfer awaits yet is in transit for no one (picking False).
+        """
+        if not transit_stock:
+            return {}
+        precision = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        lots = self.env["stock.lot"].browse({lot_id for lot_id, _location in transit_stock})
+        moves = self.env["stock.move"].search(
+            [
+                ("location_id", "in", list({location_id for _lot, location_id in transit_stock})),
+                ("product_id", "in", lots.product_id.ids),
+                ("state", "not in", ("draft", "done", "cancel")),
+            ],
+            order="date, id",
+        )
+        reserved = defaultdict(float)
+        for line in moves.move_line_ids.filtered(lambda line: line.lot_id in lots):
+            reserved[line.lot_id.id, line.location_id.id, line.picking_id.id] += line.quantity_product_uom
+        awaited = {
+            move: move.product_qty - sum(move.move_line_ids.mapped("quantity_product_uom")) for move in moves
+        }
+        arrivals = defaultdict(float)
+        for (lot_id, location_id), quantity in transit_stock.items():
+            left = quantity
+            for (reserved_lot, reserved_location, picking_id), reserved_quantity in reserved.items():
+                if (reserved_lot, reserved_location) == (lot_id, location_id):
+                    arrivals[lot_id, location_id, picking_id] += min(left, reserved_quantity)
+                    left -= min(left, reserved_quantity)
+            product = lots.browse(lot_id).product_id
+            for move in moves:
+                if float_compare(left, 0, precision_digits=precision) <= 0:
+                    break
+                if move.product_id == product and move.location_id.id == location_id and awaited[move] > 0:
+                    part = min(left, awaited[move])
+                    awaited[move] -= part
+                    left -= part
+                    arrivals[lot_id, location_id, move.picking_id.id] += part
+            if float_compare(left, 0, precision_digits=precision) > 0:
+                arrivals[lot_id, location_id, False] += left
+        return {
+            key: quantity
+            for key, quantity in arrivals.items()
+            if float_compare(quantity, 0, precision_digits=precision) > 0
+        }
 
     @api.model
     def _trace_deliveries_query(self, lot_ids):
@@ -534,7 +599,41 @@ class MedicalRecall(models.Model):
         moves.filtered(lambda move: move.state in ("confirmed", "partially_available"))._action_assign()
 
     def _redirect_transit_to_quarantine(self):
-        """Stock in transit of the recalled lots will arrive in the quarantine of the receiving warehouse."""
+        """Stock in transit of the recalled lots will arrive in the quarantine of the receiving warehouse.
+
+        A receiving transfer that awaits traced units it could not reserve (entered before the goods left)
+        is given them first, so that every unit in transit arrives in quarantine.
+        """
+        precision = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        for traced in self.line_ids.filtered(
+            lambda line: (
+                line.line_type == "in_transit" and line.picking_id.state not in (False, "done", "cancel")
+            )
+        ):
+            moves = traced.picking_id.move_ids.filtered(
+                lambda move, traced=traced: (
+                    move.product_id == traced.product_id
+                    and move.location_id == traced.location_id
+                    and move.state not in ("done", "cancel")
+                )
+            )
+            reserved = sum(
+                moves.move_line_ids.filtered(lambda ml, traced=traced: ml.lot_id == traced.lot_id).mapped(
+                    "quantity_product_uom"
+                )
+            )
+            missing = traced.quantity - reserved
+            if moves and float_compare(missing, 0, precision_digits=precision) > 0:
+                move = moves[0]
+                self._create_move_lines(
+                    move,
+                    [
+                        {
+                            "lot_id": traced.lot_id.id,
+                            "quantity": traced.product_id.uom_id._compute_quantity(missing, move.product_uom),
+                        }
+                    ],
+                )
         lines = self.env["stock.move.line"].search(
             [
                 ("lot_id", "in", self.lot_ids.ids),

@@ -42,6 +42,9 @@ AHM_NUMERIC = {"MF", "MD", "BD", "ED", "PL"}
 AHM_DIGITS = re.compile(r"[0-9]*")
 AHM_TEXT = re.compile(r"[^*]*")
 AHM_DI_DIGITS = 13
+# Chinese input methods in full-width mode type "０１２…", "（１０）", "ＭＡ．", "＊" and ideographic
+# spaces: each is read as the ASCII character it stands for (U+FF01-U+FF5E are U+0021-U+007E shifted).
+FULL_WIDTH_TO_ASCII = {0xFF01 + offset: 0x21 + offset for offset in range(0x5E)} | {0x3000: " "}
 
 
 class MedicalUdiParser(models.AbstractModel):
@@ -63,7 +66,7 @@ class MedicalUdiParser(models.AbstractModel):
         ``datetime.date``, the quantity a number, what the code does not carry False.
         Raises a UserError naming the problem when the code cannot be read.
         """
-        code = (code or "").strip()
+        code = self._normalised(code).strip()
         if not code:
             raise UserError(self.env._("Scan or paste a UDI code first."))
         for recognises, parse in self._udi_carriers():
@@ -74,6 +77,12 @@ class MedicalUdiParser(models.AbstractModel):
         raise UserError(
             self.env._("“%s” is not a UDI in a format this database reads (GS1, MA or AHM).", code)
         )
+
+    @api.model
+    def _normalised(self, code):
+        """The code with the full-width characters a Chinese input method types made ASCII, for every
+        carrier and every place that reads a UDI or a UDI-DI."""
+        return (code or "").translate(FULL_WIDTH_TO_ASCII)
 
     @api.model
     def _udi_carriers(self):
@@ -213,7 +222,10 @@ class MedicalUdiParser(models.AbstractModel):
                     self.env._("The code gives the same information twice (AI %s).", element["ai"])
                 )
             given.add(key)
-            udi[key] = False if element["value"] == "" else element["value"]
+            if element["value"] == "":
+                # "(10)" or "(21)" with nothing after it: a blank lot or serial must not pass as none.
+                raise UserError(self.env._("The code gives (%s) with no value.", element["ai"]))
+            udi[key] = element["value"]
         return udi
 
     @api.model

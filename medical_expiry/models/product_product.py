@@ -7,7 +7,8 @@ class ProductProduct(models.Model):
     @api.model
     def _products_by_udi_di(self, dis):
         """{DI: product} for the UDI-DIs given that a product's ``barcode`` names, in one search."""
-        forms = {di: _barcodes_of_udi_di(di) for di in dis if di and di.strip()}
+        normalised = self.env["medical.udi.parser"]._normalised
+        forms = {di: _barcodes_of_udi_di(normalised(di)) for di in dis if di and di.strip()}
         barcodes = {barcode for written in forms.values() for barcode in written}
         products = self.search([("barcode", "in", list(barcodes))]) if barcodes else self
         by_barcode = {product.barcode: product for product in products}

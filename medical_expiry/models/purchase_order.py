@@ -9,7 +9,7 @@ class PurchaseOrder(models.Model):
     def _qualification_problems(self):
         """Medical devices are bought from a supplier whose licences are valid and cover their class."""
         return self.env["medical.qualification"]._partner_problems(
-            self.partner_id, self.order_line.product_id, check_scope=True
+            self.partner_id, self.order_line.product_id, supplier=True
         )
 
     def button_confirm(self):

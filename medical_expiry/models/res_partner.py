@@ -9,6 +9,13 @@ class ResPartner(models.Model):
         help="Deliveries to this customer only take lots with at least this many days left before expiry.",
     )
 
+    medical_customer_type = fields.Selection(
+        [("institution", "Medical Institution"), ("distributor", "Device Distributor")],
+        string="Medical Device Customer",
+        help="What this customer must hold to be sold medical devices (GSP): a medical institution its "
+        "practice licence (医疗机构执业许可证), a distributor a trading licence or filing covering the "
+        "devices' classes. Not set: judged by the documents on file.",
+    )
     qualification_ids = fields.One2many("medical.qualification", "partner_id", string="Qualifications")
     qualification_count = fields.Integer(compute="_compute_qualification_count")
 
@@ -22,7 +29,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["min_shelf_life_days"]
+        return super()._commercial_fields() + ["min_shelf_life_days", "medical_customer_type"]
 
     def _min_shelf_life_days(self):
         """The fewest days left before expiry this customer accepts (0: any lot that may ship)."""

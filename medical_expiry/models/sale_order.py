@@ -7,7 +7,7 @@ class SaleOrder(models.Model):
     _qualification_guarded_action = "action_confirm"
 
     def _qualification_problems(self):
-        """A customer whose licence lapsed may not be sold medical devices."""
+        """Medical devices are sold to a customer holding the valid documents its kind needs."""
         return self.env["medical.qualification"]._partner_problems(
             self.partner_id, self.order_line.product_id
         )

@@ -59,9 +59,22 @@ class MedicalExpiryCase(TransactionCase):
         )
         cls.syringe = cls._create_product("Syringe", cls.categ_device)
         cls.strips = cls._create_product("Glucose strips", cls.categ_strips)
-        cls.customer = cls.env["res.partner"].create({"name": "Hospital"})
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Hospital", "medical_customer_type": "institution"}
+        )
         cls.picky_customer = cls.env["res.partner"].create(
-            {"name": "Picky Hospital", "min_shelf_life_days": 180}
+            {"name": "Picky Hospital", "min_shelf_life_days": 180, "medical_customer_type": "institution"}
+        )
+        # A hospital is sold medical devices on its practice licence (GSP: the distributor checks its buyers).
+        cls.customer_licences = cls.env["medical.qualification"].create(
+            [
+                {
+                    "qualification_type": "practice_licence",
+                    "partner_id": hospital.id,
+                    "number": f"PDY{hospital.id:08d}",
+                }
+                for hospital in (cls.customer, cls.picky_customer)
+            ]
         )
         cls.supplier = cls.env["res.partner"].create({"name": "Supplier", "is_company": True})
         # A supplier of class II and III devices holds a licence covering them (GSP 首营).

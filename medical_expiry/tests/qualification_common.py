@@ -1,7 +1,5 @@
 from datetime import timedelta
 
-from odoo import fields
-
 from .common import MedicalExpiryCase
 
 
@@ -11,7 +9,7 @@ class QualificationCase(MedicalExpiryCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.today = fields.Date.context_today(cls.env["medical.qualification"])
+        cls.today = cls.company._expiry_today()
         cls.hospital = cls.env["res.partner"].create({"name": "People's Hospital", "is_company": True})
 
     @classmethod

@@ -17,6 +17,23 @@ class RecallCase(MedicalExpiryCase):
         cls.pharmacy = cls.env["res.partner"].create(
             {"name": "Pharmacy", "email": "shop@pharmacy.example.com"}
         )
+        # The clinic buys on its practice licence, the pharmacy, a retailer, on its trading licence.
+        cls.env["medical.qualification"].create(
+            [
+                {
+                    "qualification_type": "practice_licence",
+                    "partner_id": cls.clinic.id,
+                    "number": "PDY-CLINIC",
+                },
+                {
+                    "qualification_type": "device_trade_licence",
+                    "partner_id": cls.pharmacy.id,
+                    "number": "沪药监械经营许-PHARMACY",
+                    "covers_class_2": True,
+                    "covers_class_3": True,
+                },
+            ]
+        )
         cls.ward = cls.env["res.partner"].create(
             {"name": "Ward 3", "parent_id": cls.customer.id, "type": "delivery"}
         )

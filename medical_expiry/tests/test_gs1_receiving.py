@@ -129,6 +129,12 @@ class TestGs1Receiving(MedicalExpiryCase):
             (stent_picking, f"(01){STENT.zfill(14)}(21)SN-SCANNED", "already on this receipt"),
             (stent_picking, f"(01){STENT.zfill(14)}(21)SN-NEW(30)2", "is one device"),
             (stent_picking, f"(01){STENT.zfill(14)}(10)LOT-NOT-SERIAL", "carries no serial number"),
+            (picking, f"(01){SYRINGE_14}(17)290101(10)", "gives (10) with no value"),
+            (picking, f"(01){SYRINGE_14}(10)(17)290101", "gives (10) with no value"),
+            (picking, f"01{SYRINGE_14}10{GS}17290101", "gives (10) with no value"),
+            (picking, f"(01){SYRINGE_14}(10)LOT-H(21)", "gives (21) with no value"),
+            (stent_picking, f"(01){STENT.zfill(14)}(21)(17)300101", "gives (21) with no value"),
+            (stent_picking, f"(01){STENT.zfill(14)}(21)SN-EMPTY-LOT(10)", "gives (10) with no value"),
         ]
         self.assertGreaterEqual(len(invalid), 20)
         lots = self.env["stock.lot"].search_count([])
@@ -216,3 +222,17 @@ class TestGs1Receiving(MedicalExpiryCase):
         with self.assertRaises(UserError):
             delivery._apply_udi_code(f"(01){SYRINGE_14}(17)290101(10)LOT-G")
         self.assertFalse(delivery.move_line_ids.lot_name)
+
+    def test_a_code_typed_in_full_width_characters_is_read_as_its_ascii_form(self):
+        """Chinese input methods in full-width mode type "（０１）０６９…": the same code, read alike."""
+        ascii_code = f"(01){SYRINGE_14}(17)290101(10)LOT-W1"
+        full_width = "".join(chr(ord(char) + 0xFEE0) for char in ascii_code) + "\u3000"
+        self.assertNotIn("0", full_width)
+        parser = self.env["medical.udi.parser"]
+        self.assertEqual(parser._parse_udi(full_width), parser._parse_udi(ascii_code))
+        full_width_check_digit = SYRINGE_14[:-1] + chr(ord(SYRINGE_14[-1]) + 0xFEE0)
+        self.assertEqual(parser._parse_udi(f"(01){full_width_check_digit}(10)L")["di"], SYRINGE_14)
+        picking = self._receipt()
+        line = picking._apply_udi_code(full_width)
+        self.assertEqual(line.lot_name, "LOT-W1")
+        self.assertEqual(line.product_id, self.syringe)

@@ -101,6 +101,12 @@ class TestLotImport(MedicalExpiryCase):
         self.assertEqual(by_gtin13["product"], self.strips)
         self.assertEqual(by_gtin14["product"], self.strips)
 
+    def test_a_gtin_typed_in_full_width_digits_finds_its_product(self):
+        full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in STRIPS_GTIN)
+        [row] = self._checked(self._row(product=full_width))
+        self.assertEqual(row["product"], self.strips)
+        self.assertFalse(row["errors"])
+
     def test_products_are_found_by_ma_and_ahm_di_as_written(self):
         ma_di, ahm_di = "MA.156.M0.100001.1A2B3C45", "MF6901234567"
         self._create_product("MA stent", self.categ_device, barcode=ma_di)

@@ -1,4 +1,6 @@
-from datetime import timedelta
+from datetime import date, timedelta
+
+from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
@@ -116,6 +118,15 @@ class TestQualificationGuards(QualificationCase):
         order.button_confirm()
         self.assertEqual(order.state, "purchase")
 
+    def test_a_licence_lacking_the_device_code_is_refused_naming_the_code(self):
+        self.supplier_licence.scope_codes = "14, 22-11"
+        self.syringe.device_category_code = "13-03-01"
+        order = self._purchase(self.syringe)
+        self._assert_refused(
+            order.button_confirm, "classification code 13-03-01 of Syringe", "Class II scope is 14, 22-11"
+        )
+        self.assertEqual(order.state, "draft")
+
     def test_purchase_from_a_supplier_with_no_licence_on_file_is_refused(self):
         order = self._purchase(self.syringe, self.unlicensed_supplier)
         self._assert_refused(order.button_confirm, "Unlicensed Trading Co. holds no valid licence")
@@ -214,7 +225,7 @@ class TestQualificationGuards(QualificationCase):
         order = self._sale(self.syringe).with_user(self.salesman)
         self._assert_refused(order.action_confirm, "PDY00001X110101")
 
-    def test_sale_to_a_customer_with_valid_or_no_licence_on_file_is_confirmed(self):
+    def test_sale_to_a_customer_with_a_valid_licence_on_file_is_confirmed(self):
         self._qualify(self.hospital, "practice_licence", 0)
         for customer in (self.hospital, self.customer):
             order = self._sale(self.syringe, customer)
@@ -298,3 +309,116 @@ class TestQualificationGuards(QualificationCase):
         delivery = self._delivery(self.customer)
         delivery.button_validate()
         self.assertEqual(delivery.state, "done")
+
+    # ------------------------------------------------------------------
+    # Validity judged at the moment of the check, in the company's time zone
+    # ------------------------------------------------------------------
+    def test_a_licence_that_lapsed_yesterday_stops_everything_the_next_morning_before_the_nightly_job(self):
+        self.company.expiry_tz = "Asia/Shanghai"
+        last_day = date(2026, 3, 10)
+        # 16:00 in Shanghai on the last day of the supplier's, the hospital's and the syringe's documents.
+        with freeze_time("2026-03-10 08:00:00"):
+            self.supplier_licence.date_end = last_day
+            documents = (
+                self.supplier_licence
+                | self._qualify(self.hospital, "practice_licence", date_end=last_day, number="PDY-LAST-DAY")
+                | self._qualify(
+                    self.syringe, "registration_certificate", date_end=last_day, number="REG-LAST"
+                )
+            )
+            purchase, sale = self._purchase(self.syringe), self._sale(self.syringe)
+            delivery, receipt = self._delivery(), self._receipt()
+        self.assertEqual(set(documents.mapped("state")), {"valid"})
+        with freeze_time("2026-03-10 15:59:59"):  # 23:59:59 in Shanghai: still the last day
+            self._purchase(self.syringe).button_confirm()
+        # 00:30 in Shanghai the next morning, the nightly job not run yet: the stored states say valid.
+        with freeze_time("2026-03-10 16:30:00"):
+            documents.invalidate_recordset()
+            self.assertEqual(set(documents.mapped("state")), {"valid"})
+            for run, document in (
+                (purchase.button_confirm, purchase),
+                (sale.action_confirm, sale),
+                (delivery.button_validate, delivery),
+                (receipt.button_validate, receipt),
+            ):
+                with self.subTest(document=document.display_name):
+                    self._assert_refused(run, document.name, "expired on 2026-03-10")
+                    self.assertFalse(self._audit_rows(document, "guard_override"))
+        self.assertEqual([purchase.state, sale.state], ["draft", "draft"])
+        self.assertEqual((delivery | receipt).mapped("state"), ["assigned", "assigned"])
+
+    def test_levels_and_states_are_computed_against_the_company_today(self):
+        self.company.expiry_tz = "Asia/Shanghai"
+        rule = self._create_qualification_rule(30)
+        with freeze_time("2026-03-10 08:00:00"):
+            lapsing = self._qualify(self.hospital, "practice_licence", date_end=date(2026, 3, 10))
+            expiring = self._qualify(self.hospital, "business_licence", date_end=date(2026, 4, 10))
+        # 00:30 on 2026-03-11 in Shanghai, still 2026-03-10 in UTC, for a user without a time zone.
+        with freeze_time("2026-03-10 16:30:00"):
+            self.env["medical.qualification"].with_context(tz=False)._refresh_levels()
+        self.assertRecordValues(
+            lapsing | expiring,
+            [
+                {"state": "expired", "days_to_expiry": -1, "expiry_rule_id": False},
+                {"state": "expiring", "days_to_expiry": 30, "expiry_rule_id": rule.id},
+            ],
+        )
+
+    # ------------------------------------------------------------------
+    # Documents a customer must hold
+    # ------------------------------------------------------------------
+    def test_a_hospital_with_no_practice_licence_on_file_is_refused(self):
+        self.hospital.medical_customer_type = "institution"
+        sale, delivery = self._sale(self.gauze), self._delivery()
+        for run, document in ((sale.action_confirm, sale), (delivery.button_validate, delivery)):
+            with self.subTest(document=document.display_name):
+                self._assert_refused(
+                    run,
+                    document.name,
+                    "People's Hospital has no Medical Institution Practice Licence on file",
+                )
+                self.assertFalse(self._audit_rows(document, "guard_override"))
+        self.assertEqual(sale.state, "draft")
+        self.assertNotEqual(delivery.state, "done")
+        self._qualify(self.hospital, "practice_licence", 100)
+        sale.action_confirm()
+        self.assertEqual(sale.state, "sale")
+
+    def test_a_customer_with_no_document_on_file_is_refused(self):
+        order = self._sale(self.syringe)
+        self._assert_refused(
+            order.action_confirm,
+            "People's Hospital has neither a Medical Institution Practice Licence (a medical institution) "
+            "nor a Medical Device Trading Licence or Medical Device Trading Filing (a distributor) on file.",
+        )
+        self.assertEqual(order.state, "draft")
+
+    def test_a_distributor_customer_needs_a_licence_or_filing_covering_the_device(self):
+        distributor = self.env["res.partner"].create(
+            {"name": "Downstream Trading Co.", "is_company": True, "medical_customer_type": "distributor"}
+        )
+        order = self._sale(self.syringe, distributor)
+        self._assert_refused(order.action_confirm, "Downstream Trading Co. holds no valid licence or filing")
+        self.assertEqual(order.state, "draft")
+        self._sale(self.gauze, distributor).action_confirm()  # class I: no licence needed to trade it
+        self._qualify(distributor, "device_trade_filing", 100, covers_class_2=True)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+        self._assert_refused(self._sale(self.stent, distributor).action_confirm, "covering Class III")
+
+    def test_a_missing_document_follows_the_policy_of_a_lapsed_one(self):
+        self.company.qualification_policy = "warn"
+        self.hospital.medical_customer_type = "institution"
+        order = self._sale(self.syringe)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertIn(
+            "Medical Institution Practice Licence", self._audit_rows(order, "guard_override").new_values
+        )
+        self.company.qualification_policy = "block"
+        overridden = self._sale(self.syringe)
+        overridden.with_user(self.manager)._run_overriding_qualifications("Licence sighted at the hospital")
+        self.assertEqual(overridden.state, "sale")
+        self.assertEqual(
+            self._audit_rows(overridden, "guard_override").reason, "Licence sighted at the hospital"
+        )

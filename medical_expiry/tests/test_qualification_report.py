@@ -24,8 +24,8 @@ class TestQualificationReport(QualificationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The fixtures' supplier licence has no end: these tests file their own.
-        cls.supplier_licence.active = False
+        # The fixtures' supplier and customer licences have no end: these tests file their own.
+        (cls.supplier_licence | cls.customer_licences).active = False
         # Levels of every company, so that the documents filed for every company have one too.
         cls._create_qualification_rule(30, company_id=False)
         cls._create_qualification_rule(90, company_id=False)

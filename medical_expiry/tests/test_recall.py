@@ -163,6 +163,19 @@ class TestRecall(RecallCase):
         self.assertEqual(recall.state, "draft")
         self.assertFalse(recall.picking_ids)
 
+    def test_product_recall_without_a_product_asks_for_the_product(self):
+        count = self.env["medical.recall"].search_count([])
+        wizard = (
+            self.env["medical.recall.wizard"]
+            .with_user(self.compliance_officer)
+            .create({"scope": "product", "recall_class": "class_2", "reason": "Contaminated"})
+        )
+        with self.assertRaises(UserError) as error:
+            wizard.action_create()
+        self.assertIn("Choose the product to recall.", str(error.exception))
+        self.assertNotIn("lot", str(error.exception))
+        self.assertEqual(self.env["medical.recall"].search_count([]), count)
+
     def test_stock_users_read_recalls_but_cannot_open_one(self):
         recall = self._open_recall(self.lot)
         self.assertEqual(recall.with_user(self.stock_user).name, recall.name)
@@ -264,6 +277,47 @@ class TestRecall(RecallCase):
         self.assertEqual(self._quant_quantity(self.lot, self.quarantine_2), 10)
         self.assertEqual(self._lines(recall, "in_transit").qty_recovered, 10)
         self.assertEqual(recall.qty_quarantined, 10)
+
+    def test_each_unit_in_transit_is_traced_to_its_own_receipt_and_arrives_in_quarantine(self):
+        """A receipt entered before its goods left reserves nothing: the recall still finds them."""
+        arriving = self._create_picking(
+            self.syringe,
+            10,
+            source=self.transit,
+            destination=self.stock_2,
+            picking_type=self.warehouse_2.in_type_id,
+        )
+        entered_early = self._create_picking(
+            self.syringe,
+            4,
+            source=self.transit,
+            destination=self.stock_2,
+            picking_type=self.warehouse_2.in_type_id,
+        )
+        self.assertEqual((arriving.state, entered_early.state), ("assigned", "confirmed"))
+        self.assertFalse(entered_early.move_line_ids)
+        departure = self._create_picking(self.syringe, 4, destination=self.transit)
+        self._set_lines(departure, (self.lot, 4))
+        departure.button_validate()
+        self.assertEqual(self._quant_quantity(self.lot, self.transit), 14)
+
+        recall = self._open_recall(self.lot)
+        transit = self._lines(recall, "in_transit")
+        self.assertEqual(
+            sorted((line.picking_id.name, line.quantity) for line in transit),
+            sorted([(arriving.name, 10.0), (entered_early.name, 4.0)]),
+        )
+        recall.with_user(self.compliance_officer).action_confirm()
+        self.assertEqual(entered_early.state, "assigned")
+        self.assertEqual(
+            [(line.lot_id, line.quantity, line.location_dest_id) for line in entered_early.move_line_ids],
+            [(self.lot, 4.0, self.quarantine_2)],
+        )
+        self._validate(entered_early)
+        self._validate(arriving)
+        self.assertEqual(self._quant_quantity(self.lot, self.quarantine_2), 14)
+        self.assertFalse(self._quant_quantity(self.lot, self.transit))
+        self.assertEqual(sum(self._lines(recall, "in_transit").mapped("qty_recovered")), 14)
 
     def test_recalled_lot_cannot_be_shipped_after_confirmation(self):
         recall = self._open_recall(self.lot)

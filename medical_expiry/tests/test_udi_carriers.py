@@ -252,3 +252,19 @@ class TestUdiCarriers(MedicalExpiryCase):
     def test_an_ahm_code_fills_a_serial_line_as_its_gs1_code_does(self):
         gs1 = self._scanned(self.stent, f"(01){STENT_GTIN}(17)300101(21)SN7")
         self.assertEqual(self._scanned(self.ahm_stent, f"{AHM_STENT}SNSN7*ED300101"), gs1)
+
+    # ------------------------------------------------------------------
+    # Every carrier
+    # ------------------------------------------------------------------
+    def test_codes_typed_in_full_width_characters_are_read_as_their_ascii_form(self):
+        parser = self.env["medical.udi.parser"]
+        for ascii_code in (
+            f"{MA_SYRINGE}.LA2401.V270331",
+            f"{AHM_SYRINGE}BA2401A*ED270331",
+            f"(01){SYRINGE_GTIN}(17)270331(10)A2401",
+        ):
+            full_width = "".join(chr(ord(char) + 0xFEE0) for char in ascii_code)
+            with self.subTest(code=ascii_code):
+                self.assertEqual(parser._parse_udi(full_width), parser._parse_udi(ascii_code))
+        full_width_ma = "".join(chr(ord(char) + 0xFEE0) for char in f"{MA_SYRINGE}.LFW1")
+        self.assertEqual(self._scanned(self.ma_syringe, full_width_ma)[0]["lot_name"], "FW1")

@@ -1,4 +1,6 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from lxml import html
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -99,3 +101,57 @@ class TestVouchers(MedicalExpiryCase):
         )
         with self.assertRaises(UserError):
             self._render_pdf("medical_expiry.action_report_outbound_voucher", receipt)
+
+    def _voucher_table(self, report_ref, picking):
+        """(header texts, [cell texts of each body row]) of the lines table of a voucher, as HTML renders it
+        for a user in UTC."""
+        page, _type = (
+            self.env["ir.actions.report"].with_context(tz="UTC")._render_qweb_html(report_ref, picking.ids)
+        )
+        [table] = html.fromstring(page).xpath("//table[@name='voucher_lines']")
+        header = [cell.text_content().strip() for cell in table.xpath("./thead/tr/th")]
+        rows = [
+            [cell.text_content().strip() for cell in row.xpath("./td")] for row in table.xpath("./tbody/tr")
+        ]
+        return header, rows
+
+    def test_every_voucher_row_has_every_column_whatever_is_empty(self):
+        receipt = self._create_picking(
+            self.syringe, 4, partner=self.supplier, picking_type=self.warehouse.in_type_id
+        )
+        lot = self._create_lot(self.syringe, 300, name="LOT-ROW", quantity=5)
+        delivery = self._create_picking(self.syringe, 5)
+        self._set_lines(delivery, (lot, 3))
+        self.env["stock.move.line"].create(
+            {
+                "move_id": delivery.move_ids.id,
+                "picking_id": delivery.id,
+                "product_id": self.syringe.id,
+                "product_uom_id": self.syringe.uom_id.id,
+                "location_id": delivery.location_id.id,
+                "location_dest_id": delivery.location_dest_id.id,
+                "quantity": 2,
+            }
+        )
+        for report_ref, picking in (
+            ("medical_expiry.action_report_inbound_voucher", receipt),
+            ("medical_expiry.action_report_outbound_voucher", delivery),
+        ):
+            with self.subTest(voucher=report_ref):
+                self.assertTrue(picking.move_line_ids.filtered(lambda line: not line.lot_id))
+                header, rows = self._voucher_table(report_ref, picking)
+                self.assertEqual(len(rows), len(picking.move_line_ids))
+                for line, cells in zip(picking.move_line_ids, rows, strict=True):
+                    self.assertEqual(len(cells), len(header))
+                    self.assertEqual(float(cells[header.index("Quantity")]), line.quantity)
+                    self.assertEqual(cells[header.index("Unit")], line.product_uom_id.name)
+
+    def test_voucher_prints_the_expiry_date_in_the_company_time_zone(self):
+        self.company.expiry_tz = "Asia/Shanghai"
+        lot = self._create_lot(self.syringe, 300, name="LOT-TZ", quantity=1)
+        # 有效期至 2026-12-31 typed by a Shanghai user at local midnight: 2026-12-30 16:00 UTC.
+        lot.expiration_date = datetime(2026, 12, 30, 16, 0)
+        delivery = self._create_picking(self.syringe, 1)
+        self._set_lines(delivery, (lot, 1))
+        header, [cells] = self._voucher_table("medical_expiry.action_report_outbound_voucher", delivery)
+        self.assertEqual(cells[header.index("Expiration Date")], format_date(self.env, date(2026, 12, 31)))

@@ -59,15 +59,19 @@ class MedicalRecallWizard(models.TransientModel):
 
     def action_create(self):
         self.ensure_one()
-        recall = self.env["medical.recall"]._create_recall(
-            {
-                "recall_class": self.recall_class,
-                "source": self.source,
-                "reason": self.reason,
-                "user_id": self.user_id.id,
-            },
-            self.matched_lot_ids,
-        )
+        Recall = self.env["medical.recall"]
+        vals = {
+            "recall_class": self.recall_class,
+            "source": self.source,
+            "reason": self.reason,
+            "user_id": self.user_id.id,
+        }
+        if self.scope == "product":
+            recall = Recall._create_product_recall(
+                vals, self.product_id, self.date_from, self.date_to, self.date_field
+            )
+        else:
+            recall = Recall._create_recall(vals, self.lot_ids)
         return {
             "type": "ir.actions.act_window",
             "res_model": "medical.recall",
