@@ -250,7 +250,8 @@ class MedicalExpiryRule(models.Model):
         """Changes made by a person are signed with the inputs of the rule form; system changes are not."""
         if self.env.su or not self:
             return self.env["medical.signature"]
-        return self.env["medical.signature"]._sign(
+        Signature = self.env["medical.signature"]
+        Signature._sign(
             self,
             "rule_change",
             inputs.get("signature_password"),
@@ -258,6 +259,7 @@ class MedicalExpiryRule(models.Model):
             inputs.get("signature_meaning_text"),
             inputs.get("change_reason"),
         )
+        return Signature._check_signed(self, "rule_change")
 
     def _audited_values(self, field_names=None):
         """{rule id: {field: value}} of the business fields, as read() gives them."""

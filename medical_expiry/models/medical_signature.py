@@ -27,6 +27,8 @@ SIGNED_ACTIONS = {
     "rule_change": ("Change Rule Library", "medical_expiry.group_expiry_manager"),
 }
 MAX_FAILED_SIGNATURES = 5
+# Cursor cache key of the ids of the signatures made in the current transaction and not spent yet.
+UNSPENT_KEY = "medical_expiry.unspent_signatures"
 LOCKOUT = timedelta(minutes=15)
 
 
@@ -163,6 +165,7 @@ class MedicalSignature(models.Model):
         ).hexdigest()
         signature = self._create_append_only([vals])
         self.env["medical.audit.log"]._log(records, "signature", reason=reason, signature=signature)
+        self._unspent_ids().add(signature.id)
         return signature.sudo(False)
 
     @api.model
@@ -184,32 +187,52 @@ class MedicalSignature(models.Model):
             )
 
     @api.model
-    def _signature_in_context(self, records, signed_action):
-        """The signature in the context if it covers ``records`` for ``signed_action``, else nothing.
+    def _unspent_ids(self):
+        """Ids of the signatures made in this transaction and not spent yet.
 
-        Only a signature made in this very transaction by the current user counts, so a signature
-        cannot be replayed.
+        Kept in the cursor's cache, out of any caller's reach (a context key, a value sent over RPC),
+        and dropped when the transaction ends: a signature is found by who signed what, never named.
         """
-        signature = self.browse(self.env.context.get("medical_signature_id")).exists()
-        valid = (
-            signature
-            and signature.user_id == self.env.user
-            and signature.signed_action == signed_action
-            and signature.res_model == records._name
-            and set(records.ids) <= set(signature.res_ids)
-            and signature.create_date.replace(microsecond=0) == self.env.cr.now().replace(microsecond=0)
-        )
-        return signature if valid else self.browse()
+        cr = self.env.cr
+        if UNSPENT_KEY not in cr.cache:
+            cr.cache[UNSPENT_KEY] = set()
+
+            def forget():
+                cr.cache.pop(UNSPENT_KEY, None)
+
+            cr.postcommit.add(forget)
+            cr.postrollback.add(forget)
+        return cr.cache[UNSPENT_KEY]
+
+    @api.model
+    def _unspent_signature(self, records, signed_action):
+        """The unspent signature of the current user made in this transaction for ``signed_action`` on
+        ``records`` (or more), else nothing.
+
+        A signature an audit row already cites for what it authorised is spent, wherever it is kept.
+        """
+        signatures = self.sudo().browse(sorted(self._unspent_ids(), reverse=True)).exists()
+        for signature in signatures:
+            if (
+                signature.user_id == self.env.user
+                and signature.signed_action == signed_action
+                and signature.res_model == records._name
+                and set(records.ids) <= set(signature.res_ids)
+                and not signature.audit_log_ids.filtered(lambda row: row.action != "signature")
+            ):
+                return signature.sudo(False)
+        return self.browse()
 
     @api.model
     def _check_signed(self, records, signed_action):
-        """The signature covering ``records`` for ``signed_action``, or a UserError.
+        """Spend the signature covering ``records`` for ``signed_action`` and return it, or a UserError.
 
-        Code running as superuser (data loading, system jobs) signs nothing; what it does is still logged.
+        A signature authorises one action, once. Code running as superuser (data loading, system jobs)
+        signs nothing; what it does is still logged.
         """
         if self.env.su:
             return self.browse()
-        signature = self._signature_in_context(records, signed_action)
+        signature = self._unspent_signature(records, signed_action)
         if not signature:
             raise UserError(
                 self.env._(
@@ -217,12 +240,16 @@ class MedicalSignature(models.Model):
                     self._action_label(signed_action),
                 )
             )
+        self._unspent_ids().discard(signature.id)
         return signature
 
     @api.model
     def _request_signature_unless_signed(self, records, signed_action, **context):
-        """The signature window if ``records`` still need a signature for ``signed_action``, else None."""
-        if not records or self.env.su or self._signature_in_context(records, signed_action):
+        """The signature window if ``records`` still need a signature for ``signed_action``, else None.
+
+        Only looks: the signature is spent by the action's own ``_check_signed``.
+        """
+        if not records or self.env.su or self._unspent_signature(records, signed_action):
             return None
         return self._action_request_signature(records, signed_action, **context)
 

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -28,6 +29,17 @@ DAY_RANGES = {
     "=": lambda start, end: [("expiration_date", ">=", start), ("expiration_date", "<", end)],
     "!=": lambda start, end: ["|", ("expiration_date", "<", start), ("expiration_date", ">=", end)],
 }
+# Fields that carry control, never written through write() or create() by anyone:
+# the lot's level, set only by the level computation (stored compute, nightly SQL refresh)...
+LEVEL_FIELDS = frozenset(
+    {"days_to_expiry", "expiry_state", "expiry_rule_id", "expiry_level_until", "outbound_policy"}
+)
+# ...and its block, set only by _block (expiry managers, logged) and _unblock (signed, logged).
+BLOCK_FIELDS = frozenset(
+    {"is_blocked", "block_reason", "block_note", "blocked_by_id", "blocked_date", "unblocked_date"}
+)
+# Cursor cache key of the lots whose block fields _block or _unblock is writing at this moment.
+BLOCK_WRITE_KEY = "medical_expiry.lots_in_block_write"
 # Lots per committed batch of the alert job: small enough to lose little when killed, large enough
 # that per-batch queries stay negligible.
 ALERT_BATCH_SIZE = 2000
@@ -155,6 +167,7 @@ class StockLot(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self.browse()._check_control_fields_untouched(vals)
             self._store_expiry_as_calendar_date(vals)
         return super().create(vals_list)
 
@@ -175,15 +188,31 @@ class StockLot(models.Model):
         vals["expiration_date"] = company._expiry_datetime_of(company._expiry_date_of(moment))
 
     # ------------------------------------------------------------------
-    # Expiration date changes: signed in the application, logged whoever makes them
+    # Fields that carry control: each changes only through its own method
     # ------------------------------------------------------------------
+    @api.model
+    def default_get(self, fields_list):
+        """A new lot starts unblocked, at the level its date gives: no default, from context or
+        ir.default, may set a control field."""
+        defaults = super().default_get(fields_list)
+        for name in LEVEL_FIELDS | BLOCK_FIELDS:
+            defaults.pop(name, None)
+        return defaults
+
     def write(self, vals):
+        """Control fields are refused; a changed expiration date is signed by a person, and logged."""
+        if not self:
+            return super().write(vals)
+        self._check_control_fields_untouched(vals)
         if "expiration_date" not in vals:
             return super().write(vals)
         self._store_expiry_as_calendar_date(vals)
         new_date = fields.Datetime.to_datetime(vals["expiration_date"])
         changed = self.filtered(lambda lot: lot.expiration_date != new_date)
-        signature = changed._expiry_change_signature()
+        # Superuser code (data files, system jobs) changes dates unsigned, still logged; a person signs.
+        signature = self.env["medical.signature"]
+        if changed:
+            signature = signature._check_signed(changed, "expiry_date_change")
         old = {lot.id: {"expiration_date": lot.expiration_date} for lot in changed}
         res = super().write(vals)
         reason = self.env.context.get("medical_audit_reason") or (
@@ -199,11 +228,30 @@ class StockLot(models.Model):
         )
         return res
 
-    def _expiry_change_signature(self):
-        """Imports and system code change dates unsigned (still logged); a person must sign."""
-        if not self or self.env.context.get("import_file"):
-            return self.env["medical.signature"]
-        return self.env["medical.signature"]._check_signed(self, "expiry_date_change")
+    def _check_control_fields_untouched(self, vals):
+        """Refuse, whoever calls, a write of the level, or of the block outside ``_block``/``_unblock``
+        (on no lots: a lot is never created blocked)."""
+        level = LEVEL_FIELDS.intersection(vals)
+        if level:
+            raise UserError(
+                self.env._(
+                    "The expiry level of a lot (%(fields)s) is computed from its expiration date and the "
+                    "rule library: it cannot be written.",
+                    fields=self._field_labels(level),
+                )
+            )
+        blocking = BLOCK_FIELDS.intersection(vals)
+        if blocking and not (self and set(self.ids) <= self.env.cr.cache.get(BLOCK_WRITE_KEY, frozenset())):
+            raise UserError(
+                self.env._(
+                    "The block of a lot (%(fields)s) changes only through its Block and Unblock actions: an "
+                    "expiry manager blocks, and signs to unblock. It cannot be written directly.",
+                    fields=self._field_labels(blocking),
+                )
+            )
+
+    def _field_labels(self, names):
+        return ", ".join(sorted(self._fields[name]._description_string(self.env) for name in names))
 
     def action_change_expiration_date(self):
         return self.env["medical.signature"]._action_request_signature(
@@ -512,17 +560,32 @@ class StockLot(models.Model):
         if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
             raise AccessError(self.env._("Only expiry managers can block or unblock lots."))
 
+    @contextmanager
+    def _writing_block_fields(self):
+        """Open the block fields of these lots to the write of ``_block``/``_unblock``, for its duration.
+
+        Kept in the cursor's cache, out of any caller's reach: no context key or value opens them.
+        """
+        cache = self.env.cr.cache
+        previous = cache.get(BLOCK_WRITE_KEY, frozenset())
+        cache[BLOCK_WRITE_KEY] = previous | frozenset(self.ids)
+        try:
+            yield
+        finally:
+            cache[BLOCK_WRITE_KEY] = previous
+
     def _block(self, reason, note=False):
         self._check_expiry_manager()
-        self.write(
-            {
-                "is_blocked": True,
-                "block_reason": reason,
-                "block_note": note,
-                "blocked_by_id": self.env.user.id,
-                "blocked_date": fields.Datetime.now(),
-            }
-        )
+        with self._writing_block_fields():
+            self.write(
+                {
+                    "is_blocked": True,
+                    "block_reason": reason,
+                    "block_note": note,
+                    "blocked_by_id": self.env.user.id,
+                    "blocked_date": fields.Datetime.now(),
+                }
+            )
         if note:
             self._message_log_batch(bodies=dict.fromkeys(self.ids, note))
         self.env["medical.audit.log"]._log(
@@ -549,16 +612,17 @@ class StockLot(models.Model):
         self._check_expiry_manager()
         signature = self.env["medical.signature"]._check_signed(self, "lot_unblock")
         old = {lot.id: {"block_reason": lot.block_reason} for lot in self}
-        self.write(
-            {
-                "is_blocked": False,
-                "block_reason": False,
-                "block_note": False,
-                "blocked_by_id": False,
-                "blocked_date": False,
-                "unblocked_date": fields.Datetime.now(),
-            }
-        )
+        with self._writing_block_fields():
+            self.write(
+                {
+                    "is_blocked": False,
+                    "block_reason": False,
+                    "block_note": False,
+                    "blocked_by_id": False,
+                    "blocked_date": False,
+                    "unblocked_date": fields.Datetime.now(),
+                }
+            )
         self.env["medical.audit.log"]._log(
             self,
             "lot_unblock",

@@ -179,14 +179,13 @@ class MedicalExpiryCase(TransactionCase):
         lots.invalidate_recordset(["expiration_date", "expiry_level_until"])
 
     def _signed(self, user, records, signed_action, reason="Checked"):
-        """``records`` as ``user`` sees them, with a signature of ``signed_action`` just made by ``user``."""
+        """``records`` as ``user`` sees them, after ``user`` signed ``signed_action`` on them in this
+        transaction (the signature is spent by the first action it authorises)."""
         records = records.with_user(user)
-        signature = (
-            self.env["medical.signature"]
-            .with_user(user)
-            ._sign(records, signed_action, PASSWORD, "approval", reason=reason)
+        self.env["medical.signature"].with_user(user)._sign(
+            records, signed_action, PASSWORD, "approval", reason=reason
         )
-        return records.with_context(medical_signature_id=signature.id, medical_audit_reason=reason)
+        return records.with_context(medical_audit_reason=reason)
 
     def _sign_in_wizard(self, user, action, password=PASSWORD, **vals):
         """The signature window ``action`` opens, filled in by ``user`` (sign it with ``action_sign``)."""

@@ -160,21 +160,15 @@ class TestSignature(MedicalExpiryCase):
         self.compliance_officer.groups_id = [
             Command.link(self.env.ref("medical_expiry.group_expiry_manager").id)
         ]
-        signed = self._signed(self.compliance_officer, self.lot, "lot_unblock")
+        self._signed(self.compliance_officer, self.lot, "lot_unblock")
         with self.assertRaises(UserError):
-            self.lot.with_user(self.manager).with_context(
-                medical_signature_id=signed.env.context["medical_signature_id"]
-            )._unblock()
+            self.lot.with_user(self.manager)._unblock()
         other_lot = self._create_lot(self.syringe, 300, name="SYR-OTHER")
         other_lot._block("quality")
         with self.assertRaises(UserError):
-            other_lot.with_user(self.compliance_officer).with_context(
-                medical_signature_id=signed.env.context["medical_signature_id"]
-            )._unblock()
+            other_lot.with_user(self.compliance_officer)._unblock()
         with self.assertRaises(UserError):
-            self.lot.with_user(self.compliance_officer).with_context(
-                medical_signature_id=signed.env.context["medical_signature_id"]
-            )._change_expiration_date(fields.Datetime.now())
+            self.lot.with_user(self.compliance_officer)._change_expiration_date(fields.Datetime.now())
         self.assertTrue(self.lot.is_blocked)
         self.assertTrue(other_lot.is_blocked)
 

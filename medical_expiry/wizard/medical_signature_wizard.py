@@ -36,12 +36,10 @@ class MedicalSignatureWizard(models.TransientModel):
         self.ensure_one()
         records = self._records()
         password, self.password = self.password, False
-        signature = self.env["medical.signature"]._sign(
+        self.env["medical.signature"]._sign(
             records, self.signed_action, password, self.meaning, self.meaning_text, self.reason
         )
-        return self._run_signed_action(
-            records.with_context(medical_signature_id=signature.id, medical_audit_reason=self.reason)
-        )
+        return self._run_signed_action(records.with_context(medical_audit_reason=self.reason))
 
     def _run_signed_action(self, records):
         return records._run_signed_action(self.signed_action)
