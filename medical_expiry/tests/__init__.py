@@ -20,3 +20,5 @@ from . import test_expiry_calendar
 from . import test_may_leave_parity
 from . import test_audit_multi_company
 from . import test_lot_import_bad_files
+from . import test_lot_control_fields
+from . import test_signature_single_use
