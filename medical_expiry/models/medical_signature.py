@@ -27,7 +27,7 @@ SIGNED_ACTIONS = {
     "rule_change": ("Change Rule Library", "medical_expiry.group_expiry_manager"),
 }
 MAX_FAILED_SIGNATURES = 5
-# Cursor cache key of the ids of the signatures made in the current transaction and not spent yet.
+# Cursor cache key of the signatures made in the current transaction and the records they still authorise.
 UNSPENT_KEY = "medical_expiry.unspent_signatures"
 LOCKOUT = timedelta(minutes=15)
 
@@ -165,7 +165,7 @@ class MedicalSignature(models.Model):
         ).hexdigest()
         signature = self._create_append_only([vals])
         self.env["medical.audit.log"]._log(records, "signature", reason=reason, signature=signature)
-        self._unspent_ids().add(signature.id)
+        self._unspent()[signature.id] = set(records.ids)
         return signature.sudo(False)
 
     @api.model
@@ -187,15 +187,16 @@ class MedicalSignature(models.Model):
             )
 
     @api.model
-    def _unspent_ids(self):
-        """Ids of the signatures made in this transaction and not spent yet.
+    def _unspent(self):
+        """{signature id: ids of the records it still authorises its action on}, for the signatures made
+        in this transaction.
 
         Kept in the cursor's cache, out of any caller's reach (a context key, a value sent over RPC),
         and dropped when the transaction ends: a signature is found by who signed what, never named.
         """
         cr = self.env.cr
         if UNSPENT_KEY not in cr.cache:
-            cr.cache[UNSPENT_KEY] = set()
+            cr.cache[UNSPENT_KEY] = {}
 
             def forget():
                 cr.cache.pop(UNSPENT_KEY, None)
@@ -206,29 +207,36 @@ class MedicalSignature(models.Model):
 
     @api.model
     def _unspent_signature(self, records, signed_action):
-        """The unspent signature of the current user made in this transaction for ``signed_action`` on
-        ``records`` (or more), else nothing.
+        """The current user's signature, made in this transaction, that still authorises
+        ``signed_action`` on every one of ``records``, else nothing.
 
-        A signature an audit row already cites for what it authorised is spent, wherever it is kept.
+        A signature that an audit row already cites for one of the records is spent on it, whatever
+        the cache says.
         """
-        signatures = self.sudo().browse(sorted(self._unspent_ids(), reverse=True)).exists()
-        for signature in signatures:
+        unspent = self._unspent()
+        for signature in self.sudo().browse(sorted(unspent, reverse=True)).exists():
             if (
                 signature.user_id == self.env.user
                 and signature.signed_action == signed_action
                 and signature.res_model == records._name
-                and set(records.ids) <= set(signature.res_ids)
-                and not signature.audit_log_ids.filtered(lambda row: row.action != "signature")
+                and set(records.ids) <= unspent[signature.id]
+                and not signature.audit_log_ids.filtered(
+                    lambda row: (
+                        row.action != "signature" and row.model == records._name and row.res_id in records.ids
+                    )
+                )
             ):
                 return signature.sudo(False)
         return self.browse()
 
     @api.model
     def _check_signed(self, records, signed_action):
-        """Spend the signature covering ``records`` for ``signed_action`` and return it, or a UserError.
+        """Spend on ``records`` the signature of ``signed_action`` covering them and return it, or raise a
+        UserError.
 
-        A signature authorises one action, once. Code running as superuser (data loading, system jobs)
-        signs nothing; what it does is still logged.
+        A signature authorises its action once on each of its records (an action done in steps, like a
+        transfer validated with and without backorders, spends it record by record). Code running as
+        superuser (data loading, system jobs) signs nothing; what it does is still logged.
         """
         if self.env.su:
             return self.browse()
@@ -240,7 +248,7 @@ class MedicalSignature(models.Model):
                     self._action_label(signed_action),
                 )
             )
-        self._unspent_ids().discard(signature.id)
+        self._unspent()[signature.id] -= set(records.ids)
         return signature
 
     @api.model

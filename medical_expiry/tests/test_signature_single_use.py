@@ -88,6 +88,20 @@ class TestSignatureSingleUse(MedicalExpiryCase):
         self.assertEqual(len(rows), 2)
         self.assertEqual(len(rows.signature_id), 2, "two actions, two signatures")
 
+    def test_an_action_done_in_steps_spends_the_signature_record_by_record(self):
+        other = self._create_lot(self.syringe, 300, quantity=10, name="SYR-TWICE")
+        lots = self.lot | other
+        lots._block("quality")
+        self._signed(self.manager, lots, "lot_unblock")
+        self.lot.with_user(self.manager)._unblock()
+        other.with_user(self.manager)._unblock()
+        self.assertFalse(lots.filtered("is_blocked"))
+        self.lot._block("recall")
+        with self.assertRaises(UserError):
+            self.lot.with_user(self.manager)._unblock()
+        self.assertTrue(self.lot.is_blocked)
+        self.assertEqual(len(self._audit_rows(lots, "lot_unblock").signature_id), 1)
+
     def test_looking_for_a_signature_does_not_spend_it(self):
         self.lot._block("quality")
         self._signed(self.manager, self.lot, "lot_unblock")
