@@ -229,8 +229,8 @@ class StockLot(models.Model):
         return res
 
     def _check_control_fields_untouched(self, vals):
-        """Refuse, whoever calls, a write of the level, or of the block outside ``_block``/``_unblock``
-        (on no lots: a lot is never created blocked)."""
+        """Refuse, whoever calls, a write of the level, of the block outside ``_block``/``_unblock`` (on
+        no lots: a lot is never created blocked), or of a product that would give a lot another date."""
         level = LEVEL_FIELDS.intersection(vals)
         if level:
             raise UserError(
@@ -247,6 +247,18 @@ class StockLot(models.Model):
                     "The block of a lot (%(fields)s) changes only through its Block and Unblock actions: an "
                     "expiry manager blocks, and signs to unblock. It cannot be written directly.",
                     fields=self._field_labels(blocking),
+                )
+            )
+        # product_expiry computes the date of a lot of another product again, outside write().
+        relabelled = "product_id" in vals and self.filtered(
+            lambda lot: lot.expiration_date and lot.product_id.id != vals["product_id"]
+        )
+        if relabelled:
+            raise UserError(
+                self.env._(
+                    "Lots %(lots)s have an expiration date given for their product: another product would "
+                    "give them another date. Create a lot of the other product instead.",
+                    lots=", ".join(relabelled.mapped("name")),
                 )
             )
 

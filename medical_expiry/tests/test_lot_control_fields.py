@@ -227,6 +227,17 @@ class TestLotControlFields(MedicalExpiryCase):
                 )
         self.assertEqual(lot.expiry_rule_id, self.level_block)
 
+    def test_changing_the_product_cannot_reset_the_expiration_date(self):
+        # product_expiry computes a lot's date from its product again: a new product would mean a new date.
+        lot = self._create_lot(self.syringe, 10, name="SYR-RELABEL")
+        self.strips.expiration_time = 3650
+        self._assert_refused(
+            lot,
+            partial(lot.with_user(self.stock_user).write, {"product_id": self.strips.id}),
+            "SYR-RELABEL",
+        )
+        self.assertEqual(lot.product_id, self.syringe)
+
     def test_odoo_import_cannot_change_an_expiration_date(self):
         lot = self._create_lot(self.syringe, 10, quantity=10)
         before = self._control(lot)
