@@ -18,7 +18,7 @@ BLOCK_REASONS = [
     ("quality", "Quality"),
     ("other", "Other"),
 ]
-LEVEL_COLUMNS = ["expiry_state", "expiry_rule_id", "expiry_level_until"]
+LEVEL_COLUMNS = ["expiry_state", "expiry_rule_id", "expiry_level_until", "expiry_level_changed_at"]
 # "D - today <operator> n" as a condition on the expiration datetime, given when day today + n starts
 # and ends.
 DAY_RANGES = {
@@ -32,7 +32,14 @@ DAY_RANGES = {
 # Fields that carry control, never written through write() or create() by anyone:
 # the lot's level, set only by the level computation (stored compute, nightly SQL refresh)...
 LEVEL_FIELDS = frozenset(
-    {"days_to_expiry", "expiry_state", "expiry_rule_id", "expiry_level_until", "outbound_policy"}
+    {
+        "days_to_expiry",
+        "expiry_state",
+        "expiry_rule_id",
+        "expiry_level_until",
+        "expiry_level_changed_at",
+        "outbound_policy",
+    }
 )
 # ...and its block, set only by _block (expiry managers, logged) and _unblock (signed, logged).
 BLOCK_FIELDS = frozenset(
@@ -40,6 +47,10 @@ BLOCK_FIELDS = frozenset(
 )
 # Cursor cache key of the lots whose block fields _block or _unblock is writing at this moment.
 BLOCK_WRITE_KEY = "medical_expiry.lots_in_block_write"
+# Where the alert job keeps when its last complete run started, and how far before that it looks again,
+# for the writes of transactions that began before that run and committed after it.
+ALERT_RUN_PARAMETER = "medical_expiry.expiry_alerts_last_run"
+ALERT_RUN_MARGIN = timedelta(hours=1)
 # Lots per committed batch of the alert job: small enough to lose little when killed, large enough
 # that per-batch queries stay negligible.
 ALERT_BATCH_SIZE = 2000
@@ -72,6 +83,13 @@ class StockLot(models.Model):
         store=True,
         index="btree_not_null",
         help="The near-expiry level the lot is in, from the most specific rule set of its product.",
+    )
+    expiry_level_changed_at = fields.Datetime(
+        string="Level Changed On",
+        compute="_compute_expiry_level",
+        store=True,
+        index="btree_not_null",
+        help="When the lot last changed level: the alert job looks again at the products whose lots changed.",
     )
     expiry_level_until = fields.Date(
         string="Level Changes On",
@@ -107,8 +125,11 @@ class StockLot(models.Model):
         self.env.cr.execute(self.env["medical.expiry.rule"]._lot_levels_sql(lots))
         levels = {index: row for index, *row in self.env.cr.fetchall()}
         rules = self.env["medical.expiry.rule"]
+        now = self.env.cr.now()
         for index, lot in enumerate(self):
             _days, state, rule_id, level_until = levels.get(index, (False, "no_expiry", False, False))
+            if (lot.expiry_state, lot.expiry_rule_id.id) != (state, rule_id):
+                lot.expiry_level_changed_at = now
             lot.expiry_state = state
             lot.expiry_rule_id = rules.browse(rule_id)
             lot.expiry_level_until = level_until
@@ -310,13 +331,18 @@ class StockLot(models.Model):
                 """
                 UPDATE stock_lot lot
                    SET expiry_state = level.state, expiry_rule_id = level.rule_id,
-                       expiry_level_until = level.level_until
+                       expiry_level_until = level.level_until,
+                       expiry_level_changed_at = CASE
+                           WHEN (lot.expiry_state, lot.expiry_rule_id)
+                                IS DISTINCT FROM (level.state, level.rule_id)
+                           THEN %s ELSE lot.expiry_level_changed_at END
                   FROM (%s) AS level(id, days, state, rule_id, level_until), stock_lot old
                  WHERE lot.id = level.id AND old.id = level.id
                    AND (lot.expiry_state, lot.expiry_rule_id, lot.expiry_level_until)
                        IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
              RETURNING lot.id, level.state, old.expiry_state
                 """,
+                self.env.cr.now(),
                 self.env["medical.expiry.rule"]._lot_levels_sql(lots),
             )
         )
@@ -339,21 +365,30 @@ class StockLot(models.Model):
     # Alerts
     # ------------------------------------------------------------------
     @api.model
-    def _cron_expiry_alerts(self, batch_size=ALERT_BATCH_SIZE, autocommit=False):
+    def _cron_expiry_alerts(self, batch_size=ALERT_BATCH_SIZE, autocommit=False, full=False):
         """Daily: re-level lots, block expired ones, then bring expiry alerts in line with the levels.
 
         Alerts are derived from the database state alone (levels, stock, existing activities), so the
         job is idempotent, and a run killed between two committed batches is completed by the next one.
-        Batches are of products, since an alert speaks for all the lots of a product in a level.
+        Batches are of products, since an alert speaks for all the lots of a product in a level. A daily
+        run looks only at the products whose lots changed level or stock since the last complete run
+        (``full``: at every product with lots in a level or an open alert, as after a change of recipients).
         """
+        started = self.env.cr.now()
+        since = not full and self.env["ir.config_parameter"].sudo().get_param(ALERT_RUN_PARAMETER)
         self._cron_refresh_expiry()
         self._commit_batch(autocommit)
-        product_ids = self._expiry_alert_scope()
+        product_ids = self._expiry_alert_scope(
+            since and fields.Datetime.to_datetime(since) - ALERT_RUN_MARGIN
+        )
         for start in range(0, len(product_ids), batch_size):
             products = self.env["product.product"].browse(product_ids[start : start + batch_size])
             self._sync_product_expiry_alerts(products)
             self._commit_batch(autocommit)
         self._escalate_expiry_alerts()
+        self.env["ir.config_parameter"].sudo().set_param(
+            ALERT_RUN_PARAMETER, fields.Datetime.to_string(started)
+        )
 
     def _commit_batch(self, autocommit):
         """Keep what a batch did even if the run is killed later: only from the cron, never in a request."""
@@ -361,7 +396,14 @@ class StockLot(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def action_run_expiry_alerts(self):
-        return self._action_run_alert_job("_cron_expiry_alerts", self.env._("Expiry alerts are up to date."))
+        return self._action_run_alert_job(
+            "_cron_full_expiry_alerts", self.env._("Expiry alerts are up to date.")
+        )
+
+    @api.model
+    def _cron_full_expiry_alerts(self):
+        """Run on demand: every product with lots in a level or an open alert is looked at again."""
+        return self._cron_expiry_alerts(full=True)
 
     @api.model
     def _expiry_alert_types(self):
@@ -371,23 +413,42 @@ class StockLot(models.Model):
         }
 
     @api.model
-    def _expiry_alert_scope(self):
-        """Ids of the products the job must look at: with lots in a level, or with an open alert on them or
-        on one of their lots."""
+    def _expiry_alert_scope(self, since=None):
+        """Ids of the products the job must look at.
+
+        Every product with lots in a level or an open alert on it or on one of its lots; or, ``since`` a
+        time, only those whose lots changed level since, or whose stock of lots in a level changed since.
+        """
         self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT product_id FROM stock_lot WHERE expiry_state IN ('near_expiry', 'expired')
-             UNION
-            SELECT COALESCE(lot.product_id, alert.res_id)
-              FROM mail_activity alert
-         LEFT JOIN stock_lot lot ON alert.res_model = 'stock.lot' AND lot.id = alert.res_id
-             WHERE alert.res_model IN ('stock.lot', 'product.product') AND alert.active
-               AND alert.activity_type_id = ANY(%s)
-             ORDER BY 1
-            """,
-            [[alert_type.id for alert_type in self._expiry_alert_types().values()]],
-        )
+        alert_types = [alert_type.id for alert_type in self._expiry_alert_types().values()]
+        if since:
+            query = SQL(
+                """
+                SELECT product_id FROM stock_lot WHERE expiry_level_changed_at >= %(since)s
+                 UNION
+                SELECT lot.product_id
+                  FROM stock_lot lot
+                  JOIN stock_quant quant ON quant.lot_id = lot.id
+                 WHERE lot.expiry_state IN ('near_expiry', 'expired') AND quant.write_date >= %(since)s
+                 ORDER BY 1
+                """,
+                since=since,
+            )
+        else:
+            query = SQL(
+                """
+                SELECT product_id FROM stock_lot WHERE expiry_state IN ('near_expiry', 'expired')
+                 UNION
+                SELECT COALESCE(lot.product_id, alert.res_id)
+                  FROM mail_activity alert
+             LEFT JOIN stock_lot lot ON alert.res_model = 'stock.lot' AND lot.id = alert.res_id
+                 WHERE alert.res_model IN ('stock.lot', 'product.product') AND alert.active
+                   AND alert.activity_type_id = ANY(%s)
+                 ORDER BY 1
+                """,
+                alert_types,
+            )
+        self.env.cr.execute(query)
         return [product_id for (product_id,) in self.env.cr.fetchall()]
 
     @api.model
@@ -439,11 +500,21 @@ class StockLot(models.Model):
             alert["lots"] |= lot
             alert["quantity"] += quantity
             alert["value"] += float(value)
-        for (_product_id, _type, rule_id), alert in product_alerts.items():
-            alert["summary"] = alert["lots"]._expiry_product_alert_summary(
-                self.env["medical.expiry.rule"].browse(rule_id), alert["quantity"], alert["value"]
+        # Names read once for the whole batch (prefetched together), not once per alert.
+        product_names = {product.id: (product.display_name, product.uom_id.name) for product in products}
+        rule_names = {rule.id: rule.name for rule in rules}
+        currency = self.env.company.currency_id
+        for (product_id, type_id, rule_id), alert in product_alerts.items():
+            lots_covered = alert.pop("lots")
+            alert["lot_count"] = len(lots_covered)
+            alert["summary"] = self._expiry_product_alert_summary(
+                product_names[product_id],
+                type_id == alert_types["expired"].id,
+                rule_names.get(rule_id, ""),
+                len(lots_covered),
+                f"{round(alert['quantity'], 2)} {product_names[product_id][1]}",
+                currency.format(alert["value"]),
             )
-            alert["lot_count"] = len(alert.pop("lots"))
         self._apply_expiry_alerts(products, product_alerts, self._expiry_product_alert_closing_note)
         alerted_lots = self.browse({lot_id for lot_id, _type, _rule in lot_alerts}) | self.search(
             [("product_id", "in", products.ids), ("activity_ids", "!=", False)]
@@ -462,27 +533,24 @@ class StockLot(models.Model):
         ).product_expiry_reminded = True
         return super()._alert_date_exceeded()
 
-    def _expiry_product_alert_summary(self, rule, quantity, value):
+    @api.model
+    def _expiry_product_alert_summary(self, product_name, expired, level, count, quantity, value):
         """What one product alert says: the product, the level, how many lots, how much, what value."""
-        product = self.product_id[:1]
-        currency = self.env.company.currency_id
-        if self[:1].expiry_state == "expired":
+        if expired:
             return self.env._(
-                "%(product)s: %(count)s expired lots, %(quantity)s %(uom)s worth %(value)s",
-                product=product.display_name,
-                count=len(self),
-                quantity=round(quantity, 2),
-                uom=product.uom_id.name,
-                value=currency.format(value),
+                "%(product)s: %(count)s expired lots, %(quantity)s worth %(value)s",
+                product=product_name[0],
+                count=count,
+                quantity=quantity,
+                value=value,
             )
         return self.env._(
-            "%(product)s: %(count)s lots in level “%(level)s”, %(quantity)s %(uom)s worth %(value)s",
-            product=product.display_name,
-            count=len(self),
-            level=rule.name,
-            quantity=round(quantity, 2),
-            uom=product.uom_id.name,
-            value=currency.format(value),
+            "%(product)s: %(count)s lots in level “%(level)s”, %(quantity)s worth %(value)s",
+            product=product_name[0],
+            count=count,
+            level=level,
+            quantity=quantity,
+            value=value,
         )
 
     @api.model

@@ -103,6 +103,24 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertEqual(len(self._alerts()), 4)
         self.assertEqual(sum(self._alerts().mapped("expiry_lot_count")), 24)
 
+    def test_a_daily_run_looks_only_at_products_whose_lots_changed(self):
+        self._create_lot(self.syringe, 60, quantity=5)
+        strips_lot = self._create_lot(self.strips, 60, quantity=5)
+        self.Lot._cron_expiry_alerts()
+        # The last complete run ended later than anything written so far...
+        later = fields.Datetime.now() + timedelta(hours=2)
+        self.env["ir.config_parameter"].set_param("medical_expiry.expiry_alerts_last_run", later)
+        self._alerts().unlink()  # ...and a state a run looking at every product would repair.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE stock_quant SET write_date = %s WHERE id = ANY(%s)", [later, strips_lot.quant_ids.ids]
+        )
+        self.Lot._cron_expiry_alerts()
+        self.assertFalse(self._alerts(self.syringe), "nothing of the syringes changed: not looked at")
+        self.assertTrue(self._alerts(self.strips), "the strips' stock changed: looked at again")
+        self.Lot.with_user(self.manager).action_run_expiry_alerts()
+        self.assertTrue(self._alerts(self.syringe), "a run on demand looks at every product")
+
     def test_running_twice_creates_nothing_new(self):
         self._create_lot(self.syringe, 60, quantity=5)
         self._create_lot(self.syringe, -2, quantity=5)

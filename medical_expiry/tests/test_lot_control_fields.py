@@ -199,6 +199,8 @@ class TestLotControlFields(MedicalExpiryCase):
             "expiry_rule_id": False,
             # A far-away next change would keep the nightly job from ever re-levelling the lot.
             "expiry_level_until": fields.Date.today() + timedelta(days=3650),
+            # An old change would keep the alert job from looking at the lot's product again.
+            "expiry_level_changed_at": fields.Datetime.now() - timedelta(days=3650),
             "outbound_policy": "allow",
         }
         self.assertEqual(set(values), LEVEL_FIELDS)
