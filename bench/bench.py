@@ -140,6 +140,7 @@ def classify_one_by_one(lots):
         company = [("company_id", "in", [lot.company_id.id, False])] if lot.company_id else []
         rules = Rule.search(
             company
+            + [("applies_to", "=", "lot")]
             + [
                 "|",
                 "|",
@@ -298,7 +299,7 @@ def fefo_reservation(db):
                 ],
             }
         )
-        refused = env["stock.lot"]._outbound_refused_domain(customer._min_expiration_date())
+        refused = env["stock.lot"]._outbound_refused_domain(customer._min_shelf_life_days())
         where = f"{len(products)} products × {candidates:,} quants in {warehouse.code}"
 
         def reserve():
