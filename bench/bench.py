@@ -132,9 +132,16 @@ def classify_one_by_one(lots):
         kind = 0 if rule.product_id else 1 if rule.categ_id else 2
         return kind, -len(rule.categ_id.parent_path or ""), not rule.company_id
 
+    def write_level(lot, state, rule_id):
+        # One UPDATE per lot: the module refuses level writes through the ORM (they are computed).
+        lot.env.cr.execute(
+            "UPDATE stock_lot SET expiry_state = %s, expiry_rule_id = %s WHERE id = %s",
+            [state, rule_id, lot.id],
+        )
+
     for lot in lots:
         if not lot.expiration_date:
-            lot.write({"expiry_state": "no_expiry", "expiry_rule_id": False})
+            write_level(lot, "no_expiry", None)
             continue
         days = (lot.env.company._expiry_date_of(lot.expiration_date) - today).days
         company = [("company_id", "in", [lot.company_id.id, False])] if lot.company_id else []
@@ -155,7 +162,7 @@ def classify_one_by_one(lots):
         covering = [rule for rule in rules if specificity(rule) == best and rule.days_before_expiry >= days]
         level = min(covering, key=lambda rule: (rule.days_before_expiry, rule.id), default=Rule)
         state = "expired" if days < 0 else "near_expiry" if level else "ok"
-        lot.write({"expiry_state": state, "expiry_rule_id": level.id})
+        write_level(lot, state, level.id or None)
     lots.env.flush_all()
 
 
