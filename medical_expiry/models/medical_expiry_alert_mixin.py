@@ -17,8 +17,12 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
 
     def _sync_expiry_alerts(self):
         """Raise the missing alerts of these records and close the ones their level no longer calls for."""
+
+        def summary(record_id):
+            return lambda lang: self.browse(record_id).with_context(lang=lang)._expiry_alert_summary()
+
         wanted = {
-            key: {"users": users, "summary": self.browse(key[0])._expiry_alert_summary()}
+            key: {"users": users, "summary": summary(key[0])}
             for key, users in self._wanted_expiry_alerts().items()
         }
         self._apply_expiry_alerts(self, wanted, lambda record: record._expiry_alert_closing_note())
@@ -27,9 +31,10 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
     def _apply_expiry_alerts(self, subjects, wanted, closing_note):
         """Bring the expiry alerts on ``subjects`` (records of any model) in line with ``wanted``.
 
-        ``wanted``: {(subject id, activity type id, rule id): {"users", "summary", and optionally
-        "lot_count", the lots the alert covers}}; ``closing_note(subject)`` says why an alert is closed.
-        An open alert whose coverage changed gets the new summary; one no longer wanted is closed.
+        ``wanted``: {(subject id, activity type id, rule id): {"users", "summary" (a function of the
+        reader's language giving the alert's text), and optionally "lot_count", the lots the alert
+        covers}}; ``closing_note(subject)`` says why an alert is closed. Each alert is written in its
+        user's language. An open alert whose text changed gets the new one; one no longer wanted is closed.
         """
         alert_types = self._expiry_alert_types()
         existing = (
@@ -57,7 +62,7 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
                 "expiry_rule_id": rule_id,
                 "user_id": user.id,
                 "date_deadline": today,
-                "summary": alert["summary"],
+                "summary": alert["summary"](user.lang),
                 "expiry_lot_count": alert.get("lot_count", 1),
             }
             for (subject_id, type_id, rule_id), alert in wanted.items()
@@ -67,8 +72,9 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
         for activity in existing.filtered("active"):
             alert = wanted.get((activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id))
-            if alert and activity.summary != alert["summary"]:
-                activity.write({"summary": alert["summary"], "expiry_lot_count": alert.get("lot_count", 1)})
+            summary = alert and alert["summary"](activity.user_id.lang)
+            if alert and activity.summary != summary:
+                activity.write({"summary": summary, "expiry_lot_count": alert.get("lot_count", 1)})
         stale = existing.filtered(
             lambda activity: (
                 activity.active
@@ -77,7 +83,8 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
         )
         stale.expiry_auto_closed = True
         for activity in stale:
-            activity.action_feedback(feedback=closing_note(subjects.browse(activity.res_id)))
+            reader = subjects.browse(activity.res_id).with_context(lang=activity.user_id.lang)
+            activity.action_feedback(feedback=closing_note(reader))
 
     def _action_run_alert_job(self, job, done_message):
         """Managers run a daily alert job on demand, as the system: it looks at every record."""

@@ -359,7 +359,11 @@ class StockLot(models.Model):
         to_block = expired.filtered(
             lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date
         )
-        to_block._block("expired", self.env._("Blocked by the daily expiry job: the lot has expired."))
+        # Written once for the audit log and the chatter: in the company's language, for its inspectors.
+        company_lang = self.with_context(lang=self.env.company.partner_id.lang or self.env.lang)
+        to_block._block(
+            "expired", company_lang.env._("Blocked by the daily expiry job: the lot has expired.")
+        )
 
     # ------------------------------------------------------------------
     # Alerts
@@ -490,7 +494,7 @@ class StockLot(models.Model):
             if rule_id in per_lot_rules:
                 lot_alerts[lot.id, alert_types[state].id, rule_id or False] = {
                     "users": users,
-                    "summary": lot._expiry_alert_summary(),
+                    "summary": lambda lang, lot=lot: lot.with_context(lang=lang)._expiry_alert_summary(),
                 }
                 continue
             alert = product_alerts.setdefault(
@@ -500,21 +504,40 @@ class StockLot(models.Model):
             alert["lots"] |= lot
             alert["quantity"] += quantity
             alert["value"] += float(value)
-        # Names read once for the whole batch (prefetched together), not once per alert.
-        product_names = {product.id: (product.display_name, product.uom_id.name) for product in products}
-        rule_names = {rule.id: rule.name for rule in rules}
+        names_by_lang = {}
+
+        def names(lang):
+            """Product, unit and level names in the reader's language, read once per batch and language."""
+            if lang not in names_by_lang:
+                names_by_lang[lang] = (
+                    {p.id: (p.display_name, p.uom_id.name) for p in products.with_context(lang=lang)},
+                    {rule.id: rule.name for rule in rules.with_context(lang=lang)},
+                )
+            return names_by_lang[lang]
+
         currency = self.env.company.currency_id
         for (product_id, type_id, rule_id), alert in product_alerts.items():
-            lots_covered = alert.pop("lots")
-            alert["lot_count"] = len(lots_covered)
-            alert["summary"] = self._expiry_product_alert_summary(
-                product_names[product_id],
-                type_id == alert_types["expired"].id,
-                rule_names.get(rule_id, ""),
-                len(lots_covered),
-                f"{round(alert['quantity'], 2)} {product_names[product_id][1]}",
-                currency.format(alert["value"]),
-            )
+            alert["lot_count"] = len(alert.pop("lots"))
+
+            def summary(
+                lang,
+                product_id=product_id,
+                rule_id=rule_id,
+                expired=type_id == alert_types["expired"].id,
+                alert=alert,
+            ):
+                product_names, rule_names = names(lang)
+                product_name, uom_name = product_names[product_id]
+                return self.with_context(lang=lang)._expiry_product_alert_summary(
+                    product_name,
+                    expired,
+                    rule_names.get(rule_id, ""),
+                    alert["lot_count"],
+                    f"{round(alert['quantity'], 2)} {uom_name}",
+                    currency.format(alert["value"]),
+                )
+
+            alert["summary"] = summary
         self._apply_expiry_alerts(products, product_alerts, self._expiry_product_alert_closing_note)
         alerted_lots = self.browse({lot_id for lot_id, _type, _rule in lot_alerts}) | self.search(
             [("product_id", "in", products.ids), ("activity_ids", "!=", False)]
@@ -539,14 +562,14 @@ class StockLot(models.Model):
         if expired:
             return self.env._(
                 "%(product)s: %(count)s expired lots, %(quantity)s worth %(value)s",
-                product=product_name[0],
+                product=product_name,
                 count=count,
                 quantity=quantity,
                 value=value,
             )
         return self.env._(
             "%(product)s: %(count)s lots in level “%(level)s”, %(quantity)s worth %(value)s",
-            product=product_name[0],
+            product=product_name,
             count=count,
             level=level,
             quantity=quantity,
@@ -555,7 +578,8 @@ class StockLot(models.Model):
 
     @api.model
     def _expiry_product_alert_closing_note(self, product):
-        return self.env._(
+        """Why a product's alert is closed, in the language ``product`` is read in (its alert's user's)."""
+        return product.env._(
             "Closed by the expiry job: no stock of %s is in this level any more.", product.display_name
         )
 

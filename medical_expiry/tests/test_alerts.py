@@ -121,6 +121,23 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.Lot.with_user(self.manager).action_run_expiry_alerts()
         self.assertTrue(self._alerts(self.syringe), "a run on demand looks at every product")
 
+    def test_alerts_and_audit_reasons_are_written_in_their_readers_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["medical_expiry"], ["zh_CN"])
+        self.buyer.lang = "zh_CN"
+        self.company.partner_id.lang = "zh_CN"
+        self._create_lot(self.strips, 60, quantity=5)
+        expired = self._create_lot(self.syringe, -1, quantity=5)
+        self.level_30.user_ids = self.stock_user  # stays in English
+        self.Lot._cron_expiry_alerts()
+        self.assertIn("个批次处于", self._alerts(self.strips).summary, "the buyer reads Chinese")
+        english = self._alerts(self.syringe).filtered(lambda alert: alert.user_id == self.stock_user)
+        self.assertIn("expired lots", english.summary, "the stock user reads English")
+        reason = self._audit_rows(expired, "lot_block").reason
+        self.assertEqual(
+            reason, "由每日效期定时任务冻结：该批次已过期。", "the company's language, for its inspectors"
+        )
+
     def test_running_twice_creates_nothing_new(self):
         self._create_lot(self.syringe, 60, quantity=5)
         self._create_lot(self.syringe, -2, quantity=5)
