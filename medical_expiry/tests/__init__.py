@@ -16,3 +16,5 @@ from . import test_qualification
 from . import test_qualification_alerts
 from . import test_qualification_guards
 from . import test_qualification_report
+from . import test_reservation_concurrency
+from . import test_no_negative_lot
