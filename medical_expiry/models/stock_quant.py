@@ -100,6 +100,7 @@ class StockQuant(models.Model):
         )
         if float_compare(on_hand, 0, precision_rounding=product_id.uom_id.rounding) >= 0:
             return
+        available, taken = f"{on_hand + quantity:g}", f"{quantity:g}"
         raise UserError(
             self.env._(
                 "Lot %(lot)s of %(product)s cannot go below zero: %(location)s holds %(available)s "
@@ -107,8 +108,8 @@ class StockQuant(models.Model):
                 lot=lot_id.name,
                 product=product_id.display_name,
                 location=location_id.display_name,
-                available=f"{on_hand + quantity:g}",
-                quantity=f"{quantity:g}",
+                available=available,
+                quantity=taken,
                 uom=product_id.uom_id.name,
             )
         )
