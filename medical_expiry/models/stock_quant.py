@@ -71,11 +71,11 @@ class StockQuant(models.Model):
         """Lock these quants until the transaction ends, in id order so that lockers never deadlock here.
 
         Odoo takes a quant with ``FOR NO KEY UPDATE SKIP LOCKED`` and, when a concurrent transaction holds
-        it, writes a duplicate quant instead: two clients reserving the same units both succeed (18
-        reserved of 10), and unreserving later lowers one quant to zero while the duplicate keeps its
-        reservation (reserved by nobody). Waiting instead is enough: the waiting transaction's REPEATABLE
-        READ snapshot predates the other's commit, so PostgreSQL fails it with a serialization error once
-        the other commits, and Odoo replays the request on data that shows the other's reservation.
+        it, writes a duplicate quant instead: two clients reserving the same units both succeed (16
+        reserved of 10), and an unreservation that lands on another row than its reservation is clamped at
+        zero there, so units stay reserved by nobody. Waiting instead is enough: the waiting transaction's
+        REPEATABLE READ snapshot predates the other's commit, so PostgreSQL fails it with a serialization
+        error once the other commits, and Odoo replays the request on data that shows the other's work.
         """
         if self:
             self.env.cr.execute(
