@@ -4,6 +4,21 @@ from odoo import api, models
 class ProductProduct(models.Model):
     _inherit = "product.product"
 
+    def _serializes_lot_stock(self):
+        """Whether concurrent reservations and moves of this product's stock wait for each other.
+
+        For expiry-tracked products and medical devices tracked by lot or serial, a reservation is a
+        promise of a lot to a hospital and the lot's stock must be exact, so the quants are locked rather
+        than side-stepped (see ``stock.quant._lock_for_update``).
+        """
+        self.ensure_one()
+        return self.tracking != "none" and (self.use_expiration_date or bool(self.medical_device_class))
+
+    def _refuses_negative_lot_stock(self):
+        """Whether a lot of this product may never be taken below zero: medical devices tracked by lot."""
+        self.ensure_one()
+        return self.tracking != "none" and bool(self.medical_device_class)
+
     @api.model
     def _products_by_udi_di(self, dis):
         """{DI: product} for the UDI-DIs given that a product's ``barcode`` names, in one search."""

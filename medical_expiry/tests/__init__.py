@@ -22,3 +22,5 @@ from . import test_audit_multi_company
 from . import test_lot_import_bad_files
 from . import test_lot_control_fields
 from . import test_signature_single_use
+from . import test_reservation_concurrency
+from . import test_no_negative_lot
