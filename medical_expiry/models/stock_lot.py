@@ -782,7 +782,8 @@ class StockLot(models.Model):
         """Whether a move takes stock towards a customer, another warehouse or a delivery step.
 
         Moves into quarantine, back to a supplier, to scrap or within a warehouse outside the delivery
-        route stay free: that is how bad stock is taken out of the way.
+        route stay free: that is how bad stock is taken out of the way. So are arrivals from transit into a
+        warehouse: the goods left already, and what may not leave arrives in quarantine.
         """
         if (
             source.usage not in ("internal", "transit")
@@ -790,6 +791,8 @@ class StockLot(models.Model):
             or destination.is_quarantine
         ):
             return False
+        if source.usage == "transit":
+            return destination.usage == "customer"
         if destination.usage != "internal":
             return True
         warehouse = picking_type.warehouse_id

@@ -321,16 +321,19 @@ class StockMoveLine(models.Model):
             )
 
     def _redirect_returns_to_quarantine(self):
-        """Recalled, blocked, expired or near-expiry units coming back from customers go to quarantine.
+        """Recalled, blocked, expired or near-expiry units coming back from customers go to quarantine, and
+        so do units arriving from transit that may not leave (a lot recalled or blocked on its way).
 
-        Whatever transfer brings them back: never into sellable stock.
+        Whatever transfer brings them: never into sellable stock.
         """
-        lines = self._customer_returns().filtered(
-            lambda ml: (
-                ml.location_dest_id.usage == "internal"
-                and not ml.location_dest_id.is_quarantine
-                and ml._returned_lot()._is_quarantine_bound()
-            )
+        may_not_leave = self.env["stock.lot"]._outbound_refused_domain()
+        arrivals = self.filtered(
+            lambda ml: ml.location_id.usage == "transit" and ml.lot_id.filtered_domain(may_not_leave)
+        )
+        lines = (
+            self._customer_returns().filtered(lambda ml: ml._returned_lot()._is_quarantine_bound()) | arrivals
+        ).filtered(
+            lambda ml: ml.location_dest_id.usage == "internal" and not ml.location_dest_id.is_quarantine
         )
         for line in lines:
             warehouse = line.location_dest_id.warehouse_id or line.move_id.picking_type_id.warehouse_id
@@ -344,7 +347,7 @@ class StockMoveLine(models.Model):
                 picking.message_post(
                     body=Markup("%s<ul>%s</ul>")
                     % (
-                        self.env._("Returned to quarantine, not to sellable stock:"),
+                        self.env._("Put in quarantine, not in sellable stock:"),
                         Markup("").join(
                             Markup("<li>%s</li>")
                             % self.env._(

@@ -172,3 +172,20 @@ class TestOutboundGuard(MedicalExpiryCase):
         self.assertFalse(self._reserved_lots(picking))
         self._set_lines(picking, (lot, 10))
         self._assert_refused(picking, "SYR-TRANSFER")
+
+    def test_a_lot_blocked_in_transit_is_received_into_quarantine(self):
+        lot = self._create_lot(self.syringe, 200, name="SYR-ON-THE-ROAD", quantity=6, location=self.transit)
+        lot._block("recall", "Recalled while on the road")
+        receipt = self._create_picking(
+            self.syringe,
+            6,
+            source=self.transit,
+            destination=self.stock_2,
+            picking_type=self.warehouse_2.in_type_id,
+        )
+        receipt.action_assign()
+        self.assertEqual(receipt.move_line_ids.lot_id, lot, "an arrival is not an outbound move: it reserves")
+        receipt.button_validate()
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(receipt.move_line_ids.location_dest_id, self.warehouse_2._get_quarantine_location())
+        self.assertIn("Put in quarantine", "".join(receipt.message_ids.mapped("body")))
