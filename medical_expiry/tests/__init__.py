@@ -16,3 +16,9 @@ from . import test_qualification
 from . import test_qualification_alerts
 from . import test_qualification_guards
 from . import test_qualification_report
+from . import test_audit_log
+from . import test_signature
+from . import test_signed_actions
+from . import test_i18n
+from . import test_tours
+from . import test_test_modules
