@@ -27,16 +27,17 @@ fi
 
 # Odoo 18.0: a tree given by ODOO_SRC wins; otherwise the pinned commit, fetched once into a cache folder.
 if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
-    echo "setup: fetching Odoo $ODOO_BRANCH at $ODOO_COMMIT into $ODOO_SRC"
+    echo "setup: fetching Odoo $ODOO_BRANCH ${ODOO_COMMIT:-(branch tip)} into $ODOO_SRC"
     rm -rf "$ODOO_SRC.partial" && mkdir -p "$ODOO_SRC.partial"
     if ! { git -C "$ODOO_SRC.partial" init -q \
-        && git -C "$ODOO_SRC.partial" fetch -q --depth 1 "$ODOO_REPO" "$ODOO_COMMIT" \
-        && git -C "$ODOO_SRC.partial" checkout -q FETCH_HEAD; } 2>/dev/null; then
+        && timeout 1800 git -C "$ODOO_SRC.partial" fetch -q --depth 1 "$ODOO_REPO" "${ODOO_COMMIT:-$ODOO_BRANCH}" \
+        && git -C "$ODOO_SRC.partial" checkout -q FETCH_HEAD; } >/dev/null 2>&1; then
         rm -rf "$ODOO_SRC.partial"
         echo "setup: cannot fetch Odoo $ODOO_BRANCH from $ODOO_REPO (no network?): put an Odoo 18.0 tree somewhere and run again with ODOO_SRC=/path/to/odoo" >&2
         exit 1
     fi
     rm -rf "$ODOO_SRC" && mv "$ODOO_SRC.partial" "$ODOO_SRC"
+    echo "setup: Odoo $ODOO_BRANCH at commit $(git -C "$ODOO_SRC" rev-parse HEAD)"
 fi
 
 # The virtualenv is keyed by what it was built from (Odoo's and our requirements, the Odoo tree's place),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: a throw-away database, medical_expiry installed, pytest-odoo over medical_expiry/tests.
+# `make test`: a throw-away database, medical_expiry installed, pytest-odoo over medical_expiry/tests and tests/.
 # `make test-odoo` (SUITE=odoo): Odoo's own runner (`--test-enable --test-tags`) over Odoo's stock,
 # product_expiry, sale_stock and purchase_stock suites and ours, on a database where medical_expiry is
 # installed, so our overrides are live during them.
@@ -53,4 +53,4 @@ odoo -d "$DB" -i medical_expiry --without-demo=all --stop-after-init --log-level
 # Run from the repo, never from inside $ODOO_SRC/addons (its calendar addon shadows the stdlib module).
 cd "$REPO"
 "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-database="$DB" --odoo-config="$work/odoo.conf" \
-    --odoo-http --odoo-log-level=warn -q "$REPO/medical_expiry/tests" "$@"
+    --odoo-http --odoo-log-level=warn -q "$REPO/medical_expiry/tests" "$REPO/tests" "$@"
