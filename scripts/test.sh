@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: a throw-away database, medical_expiry installed, pytest-odoo over medical_expiry/tests and tests/.
-# `make test-odoo` (SUITE=odoo): Odoo's own runner (`--test-enable --test-tags`) over Odoo's stock,
-# product_expiry, sale_stock and purchase_stock suites and ours, on a database where medical_expiry is
-# installed, so our overrides are live during them.
+# `make test-odoo` (SUITE=odoo): Odoo's own runner (`-i medical_expiry --test-enable --test-tags`) over
+# Odoo's stock, product_expiry, sale_stock and purchase_stock suites and ours, as OCA CI runs them.
 # `make test-odoo-baseline` (SUITE=odoo BASELINE=1): Odoo's suites alone, without medical_expiry.
 # Extra arguments go to pytest (module suite) or to odoo (SUITE=odoo).
 set -euo pipefail
@@ -24,19 +23,19 @@ if [ "${SUITE:-module}" = odoo ]; then
         # Tests that fail under Odoo's runner without medical_expiry too (see the file for each one's reason).
         while read -r tag; do tags+=",-$tag"; done < <(grep -v -e '^#' -e '^$' "$REPO/scripts/odoo-baseline-failures.txt")
     fi
-    echo "test: installing $modules in $DB"
-    odoo -d "$DB" -i "$modules" --without-demo=all --stop-after-init --log-level=warn --no-http
-    echo "test: Odoo's runner, --test-tags $tags"
-    # Without -i/-u, loading the database runs the at_install tests of every installed module, then the
-    # post_install ones; --test-tags keeps those of the suites above.
+    echo "test: Odoo's runner, installing $modules in $DB with --test-tags $tags"
+    # As OCA CI and runbot do: each suite's at_install tests run right after its module is installed, its
+    # post_install tests once every module (medical_expiry included) is, so our overrides are live in them.
+    log=${TMPDIR:-/tmp}/$DB.log   # kept: the whole run, tracebacks included
+    echo "test: full log in $log"
     set +e
-    odoo -d "$DB" --test-enable --test-tags "$tags" --stop-after-init --http-port="$HTTP_PORT" \
-        --log-level=test "$@" 2>&1 | tee "$work/odoo-tests.log" | grep -E --line-buffered \
+    odoo -d "$DB" -i "$modules" --without-demo=all --test-enable --test-tags "$tags" --stop-after-init \
+        --http-port="$HTTP_PORT" --log-level=test "$@" 2>&1 | tee "$log" | grep -E --line-buffered \
         ' (ERROR|CRITICAL) |^(FAIL|ERROR):|Traceback|odoo\.tests\.(result|stats)|post-tests in'
     rc=${PIPESTATUS[0]}
     set -e
     # Odoo's closing report ("F failed, E error(s) of N tests when loading database ..."), as CI reads it.
-    summary=$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$work/odoo-tests.log" | tail -1)
+    summary=$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -1)
     if [ -z "$summary" ]; then
         echo "test: Odoo's runner gave no summary (exit code $rc)" >&2
         exit $((rc ? rc : 1))
