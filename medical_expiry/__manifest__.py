@@ -14,7 +14,11 @@
         "sale_stock",
         "purchase_stock",
         "barcodes_gs1_nomenclature",
+        # OCA, from PyPI (odoo-addon-report_xlsx): the XLSX reports beside their PDFs.
+        "report_xlsx",
     ],
+    # Read historical lot imports (openpyxl) and write XLSX reports (xlsxwriter, through report_xlsx).
+    "external_dependencies": {"python": ["openpyxl", "xlsxwriter"]},
     "data": [
         "security/medical_expiry_security.xml",
         "security/ir.model.access.csv",

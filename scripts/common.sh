@@ -1,13 +1,15 @@
 # Sourced by the scripts below: paths, the Odoo command line and the database helpers.
-ODOO_SRC=${ODOO_SRC:-/opt/odoo}
-VENV=${VENV:-$HOME/.cache/medical_expiry/venv}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$REPO"
-export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
+source "$REPO/scripts/odoo-version"
+ODOO_SRC=${ODOO_SRC:-$(odoo_default_src)}
+VENV=${VENV:-$HOME/.cache/medical_expiry/venv}
+export ODOO_SRC VENV
+# Odoo's base add-ons and OCA's pip-installed ones are found through the odoo package itself.
+ADDONS_PATH="$ODOO_SRC/addons,$REPO"
 
 bash "$REPO/scripts/setup.sh"
 
-odoo() { "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" "$@"; }
+odoo() { "$VENV/bin/odoo" --addons-path="$ADDONS_PATH" "$@"; }
 
 # A configuration file for pytest-odoo (it reads the addons path from there).
 write_odoo_conf() {

@@ -16,4 +16,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
     odoo -d "$DB" -u medical_expiry --stop-after-init --log-level=warn
     echo "$sha" > "$stamp"
 fi
-exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" -d "$DB" --db-filter="^$DB\$" --http-port="${HTTP_PORT:-8069}" "$@"
+exec "$VENV/bin/odoo" --addons-path="$ADDONS_PATH" -d "$DB" --db-filter="^$DB\$" --http-port="${HTTP_PORT:-8069}" "$@"

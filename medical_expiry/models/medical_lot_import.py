@@ -9,6 +9,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from odoo import Command, api, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import clean_context
 
 # The columns of a historical lot file and the headers each may have, English or Chinese (any case).
 IMPORT_HEADERS = {
@@ -343,7 +344,42 @@ class MedicalLotImport(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _report_action(self, filename, rows):
-        """The dry-run report: every row of the file, its status and what is wrong with it."""
+        """The dry-run report, downloaded: every row of the file, its status and what is wrong with it.
+
+        Rendered by the XLSX report action_report_lot_import_validation_xlsx from the checked rows, which
+        exist only in this request: the file is kept as an attachment the browser downloads.
+        """
+        ok, error = self.env._("OK"), self.env._("Error")
+        table = [
+            [
+                row["row"],
+                *(row["values"].get(column) for column in IMPORT_HEADERS),
+                error if row["errors"] else ok,
+                "\n".join(row["errors"]),
+            ]
+            for row in rows
+        ]
+        content, _type = self.env["ir.actions.report"]._render_xlsx(
+            "medical_expiry.action_report_lot_import_validation_xlsx", [], data={"rows": table}
+        )
+        # A wizard's default_res_model/default_res_id in the context must not attach the file elsewhere.
+        attachment = self.env(context=clean_context(self.env.context))["ir.attachment"].create(
+            {
+                "name": self.env._("%s - validation.xlsx", (filename or "").rsplit(".", 1)[0]),
+                "raw": content,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "res_model": self._name,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    @api.model
+    def _xlsx_table(self, data, records):
+        """The sheet of the dry-run report (report.medical_expiry.report_lot_import_validation_xlsx)."""
         columns = [
             (self.env._("Row"), 6),
             (self.env._("Product"), 18),
@@ -355,18 +391,7 @@ class MedicalLotImport(models.AbstractModel):
             (self.env._("Status"), 8),
             (self.env._("Messages"), 60),
         ]
-        ok, error = self.env._("OK"), self.env._("Error")
-        table = [
-            [
-                row["row"],
-                *(row["values"].get(column) for column in IMPORT_HEADERS),
-                error if row["errors"] else ok,
-                "\n".join(row["errors"]),
-            ]
-            for row in rows
-        ]
-        name = self.env._("%s - validation.xlsx", (filename or "").rsplit(".", 1)[0])
-        return self.env["medical.xlsx.export"]._xlsx_action(name, self.env._("Validation"), columns, table)
+        return self.env._("Validation"), columns, data["rows"], []
 
     # ------------------------------------------------------------------
     # Import

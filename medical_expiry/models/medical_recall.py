@@ -1133,16 +1133,6 @@ class MedicalRecall(models.Model):
             (self.env._("Resolution Note"), 40),
         ]
 
-    def action_export_xlsx(self):
-        """The recall's lines as a spreadsheet."""
-        self.ensure_one()
-        return self.env["medical.xlsx.export"]._xlsx_action(
-            f"{self.name.replace('/', '-')}.xlsx",
-            self.name.replace("/", "-"),
-            self._xlsx_columns(),
-            [line._xlsx_row() for line in self.line_ids],
-        )
-
     def _report_stock_lines(self):
         """Lines of stock (on hand, reserved, in transit) by warehouse and location, for the report."""
         return self.line_ids.filtered(lambda line: line.line_type != "delivered").sorted(

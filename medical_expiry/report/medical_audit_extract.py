@@ -41,13 +41,12 @@ class ReportAuditExtract(models.AbstractModel):
         }
 
     @api.model
-    def _xlsx_action(self, data):
+    def _xlsx_table(self, data, records):
+        """The XLSX report's sheet: the PDF's table under its criteria and the chain's status."""
         columns, rows = self._report_table(data)
         status, _broken = self.env["medical.audit.log"]._chain_status()
         title = self.env._("Audit Log Extract")
-        return self.env["medical.xlsx.export"]._xlsx_action(
-            f"{title}.xlsx", title, columns, rows, notes=[title, self._criteria(data), status]
-        )
+        return title, columns, rows, [title, self._criteria(data), status]
 
     @api.model
     def _check_data(self, data):
@@ -77,7 +76,7 @@ class ReportAuditExtract(models.AbstractModel):
 
     @api.model
     def _report_table(self, data):
-        return self.env["medical.xlsx.export"]._records_table(self._logs(data), EXTRACT_FIELDS)
+        return self.env["medical.report.table"]._records_table(self._logs(data), EXTRACT_FIELDS)
 
     @api.model
     def _criteria(self, data):

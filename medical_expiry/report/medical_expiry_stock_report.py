@@ -30,12 +30,11 @@ class ReportExpiryStock(models.AbstractModel):
         }
 
     @api.model
-    def _xlsx_action(self, data):
+    def _xlsx_table(self, data, records):
+        """The XLSX report's sheet (report.medical_expiry.report_expiry_stock_xlsx): the PDF's table."""
         columns, rows, _total_rows = self._report_table(data)
         title = self._title(data)
-        return self.env["medical.xlsx.export"]._xlsx_action(
-            f"{title}.xlsx", title, columns, rows, notes=[f"{title}: {self._scope(data)}"]
-        )
+        return title, columns, rows, [f"{title}: {self._scope(data)}"]
 
     @api.model
     def _check_data(self, data):

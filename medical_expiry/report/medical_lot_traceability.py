@@ -22,7 +22,7 @@ class ReportLotTraceability(models.AbstractModel):
         }
 
     @api.model
-    def _xlsx_action(self, lots):
+    def _xlsx_table(self, data, lots):
         """The traceability of ``lots`` in one table: the PDF's columns after the lot and the stage."""
         columns = [(self.env._("Lot/Serial Number"), 18), (self.env._("Stage"), 18), *self._columns()]
         stages = self._stages(lots)
@@ -33,7 +33,7 @@ class ReportLotTraceability(models.AbstractModel):
             for row in stage_rows
         ]
         title = self.env._("Lot Traceability")
-        return self.env["medical.xlsx.export"]._xlsx_action(f"{title}.xlsx", title, columns, rows)
+        return title, columns, rows, []
 
     @api.model
     def _columns(self):
@@ -72,7 +72,7 @@ class ReportLotTraceability(models.AbstractModel):
 
     @api.model
     def _rows(self, lines):
-        cell = self.env["medical.xlsx.export"]._cell_value
+        cell = self.env["medical.report.table"]._cell_value
         return [
             [
                 cell(line, line._fields["date"]),

@@ -33,13 +33,12 @@ class ReportQualificationExpiry(models.AbstractModel):
         }
 
     @api.model
-    def _xlsx_action(self, data):
+    def _xlsx_table(self, data, records):
+        """The XLSX report's sheet: the PDF's sections in one table, the holder first."""
         columns, sections = self._report_sections(data)
         rows = [[holder, *row] for holder, holder_rows in sections for row in holder_rows]
         title = self._title(data)
-        return self.env["medical.xlsx.export"]._xlsx_action(
-            f"{title}.xlsx", title, columns, rows, notes=[title, self._scope(data)]
-        )
+        return title, columns, rows, [title, self._scope(data)]
 
     @api.model
     def _check_data(self, data):
@@ -114,7 +113,7 @@ class ReportQualificationExpiry(models.AbstractModel):
 
     @api.model
     def _row(self, document):
-        cell = self.env["medical.xlsx.export"]._cell_value
+        cell = self.env["medical.report.table"]._cell_value
         field = document._fields
         return [
             cell(document, field["qualification_type"]),

@@ -24,3 +24,9 @@ from . import test_lot_control_fields
 from . import test_signature_single_use
 from . import test_reservation_concurrency
 from . import test_no_negative_lot
+from . import test_audit_log
+from . import test_signature
+from . import test_signed_actions
+from . import test_i18n
+from . import test_tours
+from . import test_test_modules

@@ -88,7 +88,7 @@ class TestQualificationReport(QualificationCase):
         """(XLSX rows, PDF text) of the report ``wizard`` asks for."""
         action = wizard.action_print_pdf()
         _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
-        return self._read_xlsx(wizard.action_export_xlsx()), text
+        return self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user), text
 
     def test_documents_to_renew_by_holder_soonest_first_lapsed_included(self):
         rows, text = self._print(self.Wizard.create({"days": 60}))
@@ -203,14 +203,11 @@ class TestQualificationReport(QualificationCase):
 
     def test_qualification_list_exports_its_visible_columns(self):
         documents = self.supplier_licence | self.syringe_registration
-        action = (
-            self.env.ref("medical_expiry.action_export_qualification_xlsx")
-            .with_user(self.stock_user)
-            .with_context(active_model=documents._name, active_ids=documents.ids)
-            .run()
+        action = self.env.ref("medical_expiry.action_report_qualification_list_xlsx").report_action(
+            documents, config=False
         )
         self.assertEqual(
-            self._read_xlsx(action),
+            self._read_xlsx(action, user=self.stock_user),
             [
                 [
                     "Type",

@@ -613,7 +613,9 @@ class TestRecall(RecallCase):
 
     def test_xlsx_export_lists_every_line(self):
         recall = self._open_recall(self.lot)
-        rows = self._read_xlsx(recall.action_export_xlsx())
+        rows = self._read_xlsx(
+            self.env.ref("medical_expiry.action_report_recall_lines_xlsx").report_action(recall, config=False)
+        )
         self.assertEqual(rows[0][:3], ["Type", "Product", "Lot/Serial"])
         self.assertEqual(len(rows), 1 + len(recall.line_ids))
         clinic_row = next(row for row in rows if row[6] == "Clinic")
@@ -626,13 +628,10 @@ class TestRecall(RecallCase):
 
     def test_recall_list_exports_its_visible_columns(self):
         recall = self._open_recall(self.lot)
-        action = (
-            self.env.ref("medical_expiry.action_export_recall_xlsx")
-            .with_user(self.compliance_officer)
-            .with_context(active_model=recall._name, active_ids=recall.ids)
-            .run()
+        action = self.env.ref("medical_expiry.action_report_recall_list_xlsx").report_action(
+            recall, config=False
         )
-        header, *rows = self._read_xlsx(action)
+        header, *rows = self._read_xlsx(action, user=self.compliance_officer)
         self.assertIn("Reference", header)
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0][header.index("Reference")], recall.name)

@@ -60,7 +60,7 @@ class TestExpiryStockReport(MedicalExpiryCase):
         ]
         warehouse = self.warehouse.name
         self.assertEqual(
-            self._read_xlsx(wizard.action_export_xlsx()),
+            self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user),
             [
                 ["Near-Expiry Stock: All warehouses and stock in transit", *[None] * 9],
                 header,
@@ -91,7 +91,7 @@ class TestExpiryStockReport(MedicalExpiryCase):
         wizard = self.Wizard.create(
             {"report_kind": "expired", "warehouse_ids": [Command.set(self.warehouse.ids)]}
         )
-        rows = self._read_xlsx(wizard.action_export_xlsx())
+        rows = self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user)
         self.assertEqual(rows[0][0], f"Expired Stock: {self.warehouse.name}")
         self.assertEqual(
             rows[2:],
@@ -111,16 +111,22 @@ class TestExpiryStockReport(MedicalExpiryCase):
             {"report_kind": "expired", "warehouse_ids": [Command.set(self.warehouse.ids)]}
         )
         self.expired_e.quant_ids.unlink()
-        self.assertEqual(len(self._read_xlsx(wizard.action_export_xlsx())), 2, "notes and header only")
+        self.assertEqual(
+            len(self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user)),
+            2,
+            "notes and header only",
+        )
         action = wizard.action_print_pdf()
         _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
         self.assertIn("Nothing to report.", text)
 
     def test_unknown_report_kind_is_refused_and_nothing_is_produced(self):
-        report = self.env["report.medical_expiry.report_expiry_stock"]
         attachments = self.env["ir.attachment"].search_count([])
         with self.assertRaises(UserError):
-            report._xlsx_action({"report_kind": "soon"})
+            self._read_xlsx(
+                self.Wizard.create({"report_kind": "near_expiry"}).action_export_xlsx()
+                | {"data": {"report_kind": "soon"}}
+            )
         with self.assertRaises(UserError):
             self._render_pdf("medical_expiry.action_report_expiry_stock", self.Wizard, data={})
         self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
@@ -131,13 +137,10 @@ class TestExpiryStockReport(MedicalExpiryCase):
             .with_user(self.manager)
             .search([("lot_id", "in", (self.near_a | self.expired_e).ids)], order="expiration_date")
         )
-        action = (
-            self.env.ref("medical_expiry.action_export_workbench_xlsx")
-            .with_user(self.manager)
-            .with_context(active_model=rows._name, active_ids=rows.ids)
-            .run()
+        action = self.env.ref("medical_expiry.action_report_workbench_list_xlsx").report_action(
+            rows, config=False
         )
-        exported = self._read_xlsx(action)
+        exported = self._read_xlsx(action, user=self.manager)
         self.assertEqual(
             exported[0],
             [
@@ -250,10 +253,8 @@ class TestLotTraceabilityReport(MedicalExpiryCase):
         def row(stage, picking, values):
             return ["TRACE-1", stage, self._local(lines[picking]), picking.name, *values]
 
-        action = (
-            self.env.ref("medical_expiry.action_export_lot_traceability_xlsx")
-            .with_context(active_model="stock.lot", active_ids=(lot | untouched).ids)
-            .run()
+        action = self.env.ref("medical_expiry.action_report_lot_traceability_xlsx").report_action(
+            lot | untouched, config=False
         )
         self.assertEqual(
             self._read_xlsx(action),
@@ -349,7 +350,7 @@ class TestAuditExtract(MedicalExpiryCase):
         status = self.env["medical.audit.log"]._chain_status()[0]
         self.assertTrue(status.startswith("Audit chain OK"))
         self.assertEqual(
-            self._read_xlsx(wizard.action_export_xlsx()),
+            self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user),
             [
                 ["Audit Log Extract", *[None] * 7],
                 [f"Record: Lot/Serial #{self.lot.id} AUDIT-1", *[None] * 7],
@@ -378,7 +379,7 @@ class TestAuditExtract(MedicalExpiryCase):
             ],
         )
         self.assertEqual(
-            self._read_xlsx(wizard.action_export_xlsx())[4][1] - log.timestamp,
+            self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user)[4][1] - log.timestamp,
             timedelta(hours=8),
             "timestamps in the reader's time zone",
         )
@@ -394,7 +395,7 @@ class TestAuditExtract(MedicalExpiryCase):
         with freeze_time("2025-02-10 09:00:00"):
             self._block(self.other_lot, "February check")
         wizard = self.Wizard.create({"date_from": "2025-01-01 00:00:00", "date_to": "2025-01-31 23:59:59"})
-        rows = self._read_xlsx(wizard.action_export_xlsx())
+        rows = self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user)
         self.assertEqual(rows[4:], [self._extract_row(january)])
         action = wizard.action_print_pdf()
         _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
@@ -413,7 +414,8 @@ class TestAuditExtract(MedicalExpiryCase):
         _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
         self.assertIn(f"Audit chain broken at row #{log.sequence}", text)
         self.assertIn(
-            f"Audit chain broken at row #{log.sequence}", self._read_xlsx(wizard.action_export_xlsx())[2][0]
+            f"Audit chain broken at row #{log.sequence}",
+            self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user)[2][0],
         )
 
     def test_bad_criteria_are_refused_and_nothing_is_produced(self):
@@ -439,14 +441,11 @@ class TestAuditExtract(MedicalExpiryCase):
 
     def test_audit_log_list_exports_its_visible_columns(self):
         log = self._block(self.lot, "Damaged packaging")
-        action = (
-            self.env.ref("medical_expiry.action_export_audit_log_xlsx")
-            .with_user(self.compliance_officer)
-            .with_context(active_model=log._name, active_ids=log.ids)
-            .run()
+        action = self.env.ref("medical_expiry.action_report_audit_log_list_xlsx").report_action(
+            log, config=False
         )
         self.assertEqual(
-            self._read_xlsx(action),
+            self._read_xlsx(action, user=self.compliance_officer),
             [
                 ["#", "Timestamp", "User", "Action", "Record", "Reason", "Signature"],
                 self._extract_row(log)[:-1],

@@ -30,4 +30,6 @@ class MedicalExpiryReportWizard(models.TransientModel):
         )
 
     def action_export_xlsx(self):
-        return self.env[REPORT]._xlsx_action(self._report_data())
+        return self.env.ref("medical_expiry.action_report_expiry_stock_xlsx").report_action(
+            [], data=self._report_data(), config=False
+        )

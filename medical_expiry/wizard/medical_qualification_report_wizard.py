@@ -31,4 +31,6 @@ class MedicalQualificationReportWizard(models.TransientModel):
         )
 
     def action_export_xlsx(self):
-        return self.env[REPORT]._xlsx_action(self._report_data())
+        return self.env.ref("medical_expiry.action_report_qualification_expiry_xlsx").report_action(
+            [], data=self._report_data(), config=False
+        )
