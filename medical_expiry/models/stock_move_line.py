@@ -347,7 +347,9 @@ class StockMoveLine(models.Model):
                 picking.message_post(
                     body=Markup("%s<ul>%s</ul>")
                     % (
-                        self.env._("Put in quarantine, not in sellable stock:"),
+                        self.env._("Put in quarantine, not in sellable stock:")
+                        if redirected <= arrivals
+                        else self.env._("Returned to quarantine, not to sellable stock:"),
                         Markup("").join(
                             Markup("<li>%s</li>")
                             % self.env._(
