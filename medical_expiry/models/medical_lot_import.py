@@ -38,6 +38,9 @@ XLSX_READ_ERRORS = (
     EOFError,
 )
 
+# No lot number, product code, date or location is longer: a longer cell is no lot data.
+MAX_CSV_CELL = 4096
+
 
 class MedicalLotImport(models.AbstractModel):
     """Historical lots (data cleansing): read a CSV or XLSX file, check every row, import lots and stock.
@@ -103,7 +106,12 @@ class MedicalLotImport(models.AbstractModel):
     def _read_csv(self, data):
         """The rows of a CSV file; a UserError, which never quotes the file, if it is no CSV text."""
         try:
-            return list(csv.reader(io.StringIO(self._decode_csv(data))))
+            rows = list(csv.reader(io.StringIO(self._decode_csv(data))))
+            # Odoo's server raises the csv module's cell limit for the whole process: bound it here, so
+            # that a file is refused the same way whichever process reads it.
+            if any(len(cell) > MAX_CSV_CELL for row in rows for cell in row):
+                raise csv.Error("cell too large")
+            return rows
         except (UnicodeDecodeError, csv.Error):
             raise UserError(
                 self.env._(
