@@ -49,7 +49,7 @@
         "views/product_template_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
-        "views/medical_expiry_dashboard_views.xml",
+        "views/medical_expiry_kpi_views.xml",
         "views/medical_recall_views.xml",
         "views/medical_qualification_views.xml",
         "views/medical_qualification_guard_views.xml",
@@ -62,6 +62,7 @@
         "report/report_audit_extract.xml",
         "report/report_qualification_expiry.xml",
         "report/medical_expiry_reports.xml",
+        "data/medical_expiry_kpi_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

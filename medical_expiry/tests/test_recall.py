@@ -566,11 +566,16 @@ class TestRecall(RecallCase):
         self.assertEqual(second.recovery_rate, 1.0)
         draft = self._open_recall(lot_2)
 
-        dashboard = self.env["medical.expiry.dashboard"].with_user(self.manager).create({})
-        self.assertEqual(dashboard.recall_count, 2)
-        self.assertAlmostEqual(dashboard.recall_response_hours, 7.0)
-        self.assertAlmostEqual(dashboard.recall_recovery_rate, (9 + 10) / (20 + 10))
-        recalls = self.env["medical.recall"].search(dashboard.action_open_recalls()["domain"])
+        Kpi = self.env["medical.expiry.kpi"]
+        month = self.env.company._expiry_today().replace(day=1)
+        Kpi.with_user(self.manager).action_refresh()
+        response, recovery = (
+            Kpi.with_user(self.manager).search([("kpi", "=", kpi), ("month", "=", month)])
+            for kpi in ("recall_response", "recall_recovery")
+        )
+        self.assertAlmostEqual(response.value, 7.0)
+        self.assertAlmostEqual(recovery.value, (9 + 10) / (20 + 10) * 100)
+        recalls = self.env["medical.recall"].search(response.action_open_records()["domain"])
         self.assertEqual(recalls, first | second)
         self.assertNotIn(draft, recalls)
 
