@@ -112,6 +112,7 @@ class MedicalExpiryWorkbench(models.Model):
         EXPIRY_BUCKETS, string="Expires In", readonly=True, group_expand="_read_group_expiry_bucket"
     )
     color = fields.Integer(compute="_compute_color")
+    expiry_countdown = fields.Char(string="Time Left", compute="_compute_expiry_countdown")
     is_blocked = fields.Boolean(string="Blocked", readonly=True)
     block_reason = fields.Selection(BLOCK_REASONS, readonly=True)
     open_recall = fields.Boolean(readonly=True, help="The lot is recalled by a recall still in progress.")
@@ -119,6 +120,14 @@ class MedicalExpiryWorkbench(models.Model):
     warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
     in_transit = fields.Boolean(
         readonly=True, help="In a transit location, on its way from one warehouse to another."
+    )
+    # What the pivot, the graph and the list group by: the warehouse, or "In Transit" for stock between
+    # two warehouses (which belongs to none, and would read "None" grouped by warehouse).
+    stock_place = fields.Selection(
+        selection="_selection_stock_place",
+        string="Warehouse or Transit",
+        readonly=True,
+        help="The warehouse of the stock, or In Transit for stock on its way between warehouses.",
     )
     transit_source_warehouse_id = fields.Many2one("stock.warehouse", string="From Warehouse", readonly=True)
     transit_destination_warehouse_id = fields.Many2one(
@@ -170,6 +179,25 @@ class MedicalExpiryWorkbench(models.Model):
     def _compute_color(self):
         for row in self:
             row.color = BUCKET_COLORS.get(row.expiry_bucket, 0)
+
+    @api.depends("days_to_expiry", "expiry_bucket")
+    def _compute_expiry_countdown(self):
+        """One sentence per count, translated whole: "12 days left" reads 剩余 12 天, not "12 天后到期"
+        glued to a number."""
+        for row in self:
+            if row.expiry_bucket in ("expired", "no_expiry"):
+                row.expiry_countdown = False
+            else:
+                row.expiry_countdown = self.env._("%(days)s days left", days=row.days_to_expiry)
+
+    @api.model
+    def _selection_stock_place(self):
+        warehouses = (
+            self.env["stock.warehouse"].with_context(active_test=False).search([], order="sequence, id")
+        )
+        return [(str(warehouse.id), warehouse.name) for warehouse in warehouses] + [
+            ("transit", self.env._("In Transit"))
+        ]
 
     def _read_group_expiry_bucket(self, buckets, domain):
         """Every bucket in order, soonest first, so that the kanban columns never move or vanish."""
@@ -244,6 +272,8 @@ class MedicalExpiryWorkbench(models.Model):
                             WHERE recalled.lot_id = quant.lot_id AND recall.state = 'in_progress')
                        AS open_recall,
                    quant.location_id, location.warehouse_id, location.usage = 'transit' AS in_transit,
+                   CASE WHEN location.usage = 'transit' THEN 'transit' ELSE location.warehouse_id::text END
+                       AS stock_place,
                    CASE WHEN location.usage = 'transit' THEN %(transit_source)s END
                        AS transit_source_warehouse_id,
                    CASE WHEN location.usage = 'transit' THEN %(transit_destination)s END
@@ -481,8 +511,12 @@ class MedicalExpiryWorkbench(models.Model):
     def _lot_note(self):
         """“Lot X, expires YYYY-MM-DD”: names the lot on documents that cannot hold it."""
         self.ensure_one()
-        expiry = self.expiration_date and fields.Date.to_string(self.expiration_date) or self.env._("never")
-        return self.env._("Lot %(lot)s, expires %(expiry)s", lot=self.lot_id.name or "", expiry=expiry)
+        lot = self.lot_id.name or ""
+        if not self.expiration_date:
+            return self.env._("Lot %(lot)s, without an expiry date", lot=lot)
+        return self.env._(
+            "Lot %(lot)s, expires %(expiry)s", lot=lot, expiry=fields.Date.to_string(self.expiration_date)
+        )
 
     def _supplier_receipt_line(self):
         """The done move line of the first receipt from a supplier that brought this lot in."""

@@ -156,6 +156,7 @@ class TestWorkbench(MedicalExpiryCase):
         self.assertEqual(row.transit_source_warehouse_id, self.warehouse)
         self.assertEqual(row.transit_destination_warehouse_id, self.warehouse_2)
         self.assertEqual(self.Workbench.search([("in_transit", "=", True)]), row)
+        self.assertEqual(row.stock_place, "transit")
 
         self._validate(receipt)
         row = self._rows(self.syringe)
@@ -165,6 +166,35 @@ class TestWorkbench(MedicalExpiryCase):
         self.assertFalse(row.in_transit)
         self.assertFalse(row.transit_source_warehouse_id)
         self.assertEqual(lot.expiration_date, expiry, "the transfer keeps the expiration date")
+
+    def test_the_pivot_groups_transit_stock_under_in_transit_in_the_readers_language(self):
+        """Stock between warehouses belongs to none: grouped by warehouse it reads 在途, never "None"."""
+        self._create_lot(self.syringe, 200, quantity=10, location=self.transit)
+        self._create_lot(self.syringe, 300, quantity=4, location=self.stock_2)
+        groups = self.Workbench._read_group(
+            [("product_id", "=", self.syringe.id)], ["stock_place"], ["quantity:sum"]
+        )
+        self.assertEqual(dict(groups), {"transit": 10, str(self.warehouse_2.id): 4})
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["medical_expiry"], ["zh_CN"])
+        labels = dict(
+            self.Workbench.with_context(lang="zh_CN").fields_get(["stock_place"])["stock_place"]["selection"]
+        )
+        self.assertEqual(labels["transit"], "在途")
+        self.assertEqual(labels[str(self.warehouse_2.id)], self.warehouse_2.name)
+
+    def test_the_card_says_the_days_left_in_one_translated_sentence(self):
+        self._create_lot(self.syringe, 30, quantity=1)
+        self._create_lot(self.strips, -3, quantity=1)
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["medical_expiry"], ["zh_CN"])
+        rows = self.Workbench.with_context(lang="zh_CN").search(
+            [("product_id", "in", (self.syringe | self.strips).ids)]
+        )
+        self.assertEqual(
+            rows.filtered(lambda row: row.product_id == self.syringe).expiry_countdown, "剩余 30 天"
+        )
+        self.assertFalse(rows.filtered(lambda row: row.product_id == self.strips).expiry_countdown)
 
     # ------------------------------------------------------------------
     # FEFO rank and forecast
