@@ -53,8 +53,16 @@ class MedicalExpiryKpi(models.Model):
         help="Empty for stock in transit and for the figures of the whole company (alerts, recalls, "
         "qualifications).",
     )
+    # What the pivot and the charts group by: the warehouse, or "Whole Company" for the figures of no
+    # warehouse (which would read "None" grouped by warehouse).
+    scope = fields.Selection(
+        selection="_selection_scope",
+        string="Warehouse or Company",
+        compute="_compute_scope",
+        store=True,
+    )
     kpi = fields.Selection(
-        [(code, label) for code, (label, _kind) in KPIS.items()], required=True, readonly=True
+        [(code, label) for code, (label, _kind) in KPIS.items()], string="KPI", required=True, readonly=True
     )
     kind = fields.Selection(
         [("rate", "Rate (%)"), ("amount", "Amount"), ("average", "Average")], required=True, readonly=True
@@ -75,6 +83,20 @@ class MedicalExpiryKpi(models.Model):
             "A KPI has one figure per month and warehouse.",
         )
     ]
+
+    @api.depends("warehouse_id")
+    def _compute_scope(self):
+        for figure in self:
+            figure.scope = str(figure.warehouse_id.id) if figure.warehouse_id else "company"
+
+    @api.model
+    def _selection_scope(self):
+        warehouses = (
+            self.env["stock.warehouse"].with_context(active_test=False).search([], order="sequence, id")
+        )
+        return [(str(warehouse.id), warehouse.name) for warehouse in warehouses] + [
+            ("company", self.env._("Whole Company"))
+        ]
 
     def _read_group_select(self, aggregate_spec, query):
         """The figure of a group is its numerators over its denominators, never a sum of rates."""

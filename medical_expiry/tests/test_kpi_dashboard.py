@@ -100,6 +100,17 @@ class TestKpiDashboard(MedicalExpiryCase):
         self.assertAlmostEqual(self._figure("near_expiry_value"), 30 / 210 * 100)
         self.assertEqual(self._drill(self._row("near_expiry_qty", warehouse=self.warehouse_2)).lot_id, near)
 
+    def test_figures_of_no_warehouse_group_under_whole_company(self):
+        self._create_lot(self.syringe, 60, quantity=5)
+        self.env["stock.lot"]._cron_expiry_alerts()
+        self._refresh()
+        groups = dict(
+            self.Kpi._read_group([("kpi", "in", ("alert_reach", "near_expiry_qty"))], ["scope"], ["__count"])
+        )
+        self.assertEqual(groups, {"company": 1, str(self.warehouse.id): 1})
+        labels = dict(self.Kpi.fields_get(["scope"])["scope"]["selection"])
+        self.assertEqual(labels["company"], "Whole Company")
+
     def test_expired_rate_and_turnover_days_from_the_average_stock_of_each_month(self):
         """Today: 90 syringes (180) and 30 strips (30). Two months ago 10 syringes were sold (20), last
         month 5 expired syringes scrapped (10): the stock was worth 230 on average two months ago
