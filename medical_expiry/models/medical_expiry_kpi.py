@@ -92,7 +92,9 @@ class MedicalExpiryKpi(models.Model):
     @api.model
     def _selection_scope(self):
         warehouses = (
-            self.env["stock.warehouse"].with_context(active_test=False).search([], order="sequence, id")
+            self.env["stock.warehouse"]
+            .with_context(active_test=False)
+            .search([("company_id", "in", self.env.companies.ids)], order="sequence, id")
         )
         return [(str(warehouse.id), warehouse.name) for warehouse in warehouses] + [
             ("company", self.env._("Whole Company"))

@@ -193,7 +193,9 @@ class MedicalExpiryWorkbench(models.Model):
     @api.model
     def _selection_stock_place(self):
         warehouses = (
-            self.env["stock.warehouse"].with_context(active_test=False).search([], order="sequence, id")
+            self.env["stock.warehouse"]
+            .with_context(active_test=False)
+            .search([("company_id", "in", self.env.companies.ids)], order="sequence, id")
         )
         return [(str(warehouse.id), warehouse.name) for warehouse in warehouses] + [
             ("transit", self.env._("In Transit"))
