@@ -101,12 +101,14 @@ class MedicalExpiryKpi(models.Model):
         ]
 
     def _read_group_select(self, aggregate_spec, query):
-        """The figure of a group is its numerators over its denominators, never a sum of rates."""
+        """The figure of a group is its numerators over its denominators, never a sum of rates; none
+        for a group of several KPIs (the pivot's grand total), whose units differ."""
         if aggregate_spec.split(":")[0] != "value":
             return super()._read_group_select(aggregate_spec, query)
         table = SQL.identifier(self._table)
         return SQL(
-            """CASE WHEN BOOL_AND(%(table)s.kind = 'amount') THEN SUM(%(table)s.numerator)
+            """CASE WHEN COUNT(DISTINCT %(table)s.kpi) > 1 THEN NULL
+                    WHEN BOOL_AND(%(table)s.kind = 'amount') THEN SUM(%(table)s.numerator)
                     ELSE SUM(%(table)s.numerator)
                          * MAX(CASE %(table)s.kind WHEN 'rate' THEN 100.0 ELSE 1.0 END)
                          / NULLIF(SUM(%(table)s.denominator), 0) END""",

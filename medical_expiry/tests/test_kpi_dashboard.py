@@ -108,6 +108,11 @@ class TestKpiDashboard(MedicalExpiryCase):
             self.Kpi._read_group([("kpi", "in", ("alert_reach", "near_expiry_qty"))], ["scope"], ["__count"])
         )
         self.assertEqual(groups, {"company": 1, str(self.warehouse.id): 1})
+        # Two KPIs have no common figure: a rate of alerts and a rate of stock do not add up.
+        [(mixed,)] = self.Kpi._read_group(
+            [("kpi", "in", ("alert_reach", "near_expiry_qty"))], [], ["value:sum"]
+        )
+        self.assertIsNone(mixed)
         labels = dict(self.Kpi.fields_get(["scope"])["scope"]["selection"])
         self.assertEqual(labels["company"], "Whole Company")
 
