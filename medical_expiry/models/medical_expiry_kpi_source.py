@@ -139,7 +139,7 @@ class MedicalExpiryKpiSource(models.AbstractModel):
                  WHERE line.id IN (%(lines)s)
               GROUP BY 1, 2
                 """,
-                local_date=company._expiry_local_date_sql(SQL("line.date"), company.id),
+                local_date=company._expiry_local_date_sql(SQL("line.date"), time_zone=company.expiry_tz),
                 stock=STOCK_USAGES,
                 total=total,
                 lines=query.subselect(),
@@ -178,7 +178,7 @@ class MedicalExpiryKpiSource(models.AbstractModel):
                  WHERE line.company_id = %(company)s AND line.state = 'done' AND line.date >= %(start)s
               GROUP BY 1, 2
                 """,
-                local_date=company._expiry_local_date_sql(SQL("line.date"), company.id),
+                local_date=company._expiry_local_date_sql(SQL("line.date"), time_zone=company.expiry_tz),
                 cost=_unit_cost(company),
                 company=company.id,
                 start=company._expiry_day_start(months[0]),
