@@ -2,28 +2,24 @@ import hashlib
 import json
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.base.models.ir_sequence import _update_nogap
 
+_lt = LazyTranslate(__name__)
+
+# The actions logged that are not signed; each signed action is logged under its own code, as its model
+# declares it (``medical.signed.mixin``).
 AUDIT_ACTIONS = [
-    ("expiry_date_change", "Expiration Date Change"),
-    ("lot_block", "Lot Blocked"),
-    ("lot_unblock", "Lot Unblocked"),
-    ("rule_create", "Rule Created"),
-    ("rule_change", "Rule Changed"),
-    ("rule_delete", "Rule Deleted"),
-    ("recall_state", "Recall State Change"),
-    ("recall_close", "Recall Closed"),
-    ("scrap_expired", "Expired Stock Scrapped"),
-    ("quarantine_release", "Release from Quarantine"),
-    ("guard_override", "Guard Override"),
-    ("return_override", "Return Override"),
-    ("qualification_revoke", "Qualification Revoked"),
-    ("import", "Import"),
-    ("signature", "Signature"),
-    ("signature_failed", "Failed Signature"),
+    ("lot_block", _lt("Lot Blocked")),
+    ("recall_state", _lt("Recall State Change")),
+    ("guard_override", _lt("Guard Override")),
+    ("return_override", _lt("Return Override")),
+    ("qualification_revoke", _lt("Qualification Revoked")),
+    ("import", _lt("Import")),
+    ("signature", _lt("Signature")),
+    ("signature_failed", _lt("Failed Signature")),
 ]
 # The row content the hash covers, in a fixed order: a reader can recompute it from the table alone.
 HASHED_COLUMNS = [
@@ -68,7 +64,7 @@ class MedicalAuditLog(models.Model):
     record_ref = fields.Reference(
         selection="_selection_record_ref", string="Document", compute="_compute_record_ref"
     )
-    action = fields.Selection(AUDIT_ACTIONS, required=True, readonly=True, index=True)
+    action = fields.Selection(selection="_selection_action", required=True, readonly=True, index=True)
     old_values = fields.Text(readonly=True, help="JSON of the values before the change.")
     new_values = fields.Text(readonly=True, help="JSON of the values after the change.")
     reason = fields.Text(readonly=True)
@@ -84,6 +80,13 @@ class MedicalAuditLog(models.Model):
     _sql_constraints = [
         ("sequence_unique", "UNIQUE(sequence)", "Two audit rows cannot share a sequence number."),
     ]
+
+    @api.model
+    def _selection_action(self):
+        signed = self.env["medical.signature"]._signed_action_declarations()
+        return [(code, str(label)) for code, label in AUDIT_ACTIONS] + [
+            (code, str(action.logged_as)) for code, action in signed.items()
+        ]
 
     @api.model
     def _selection_record_ref(self):
@@ -277,8 +280,7 @@ class MedicalAuditLog(models.Model):
         return message, bool(broken or missing)
 
     def action_verify_chain(self):
-        if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):
-            raise UserError(self.env._("Only compliance officers can verify the audit chain."))
+        self.env["res.users"]._check_expiry_compliance(self.env._("Verify the Audit Chain"))
         message, broken = self.sudo()._chain_status()
         return {
             "type": "ir.actions.client",

@@ -1,8 +1,8 @@
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import PASSWORD, MedicalExpiryCase
+from .common import MedicalExpiryCase
 
 
 @tagged("post_install", "-at_install")
@@ -111,51 +111,64 @@ class TestSignedActions(MedicalExpiryCase):
             picking.with_user(self.manager).button_validate()
         self.assertNotEqual(picking.state, "done")
 
-    def test_rule_library_changes_are_signed_in_the_form(self):
+    def test_rule_library_changes_are_signed_in_the_signature_window(self):
         rule = self._create_rule(60)
         with self.assertRaises(UserError):
             rule.with_user(self.manager).days_before_expiry = 45
         self.assertEqual(rule.days_before_expiry, 60)
-        rule.with_user(self.manager).write(
-            {
-                "days_before_expiry": 45,
-                "signature_password": PASSWORD,
-                "signature_meaning": "approval",
-                "change_reason": "Hospital tender requires 45 days",
-            }
-        )
+        action = rule.with_user(self.manager).action_change_rule()
+        self.assertEqual(action["res_model"], "medical.expiry.rule.change.wizard")
+        self._sign_in_wizard(
+            self.manager, action, days_before_expiry=45, reason="Hospital tender requires 45 days"
+        ).action_sign()
         self.assertEqual(rule.days_before_expiry, 45)
         row = self._audit_rows(rule, "rule_change")
         self.assertEqual(row.signature_id.signed_action, "rule_change")
         self.assertEqual(row.reason, "Hospital tender requires 45 days")
-        created = (
-            self.env["medical.expiry.rule"]
-            .with_user(self.manager)
-            .create(
-                {
-                    "name": "Product level",
-                    "days_before_expiry": 20,
-                    "product_id": self.syringe.id,
-                    "signature_password": PASSWORD,
-                    "signature_meaning": "approval",
-                    "change_reason": "New product",
-                }
-            )
-        )
+        self.assertEqual(row.signature_id.signed_values, {"days_before_expiry": 45}, "what was signed")
+        action = self.env["medical.expiry.rule"].with_user(self.manager).action_new_rule()
+        self._sign_in_wizard(
+            self.manager,
+            action,
+            name="Product level",
+            days_before_expiry=20,
+            product_id=self.syringe.id,
+            reason="New product",
+        ).action_sign()
+        created = self.env["medical.expiry.rule"].search([("name", "=", "Product level")])
+        self.assertEqual((created.days_before_expiry, created.product_id), (20, self.syringe))
         self.assertTrue(self._audit_rows(created, "rule_create").signature_id)
         with self.assertRaises(UserError):
             created.with_user(self.manager).unlink()
         self.assertTrue(created.exists())
+        self._sign_in_wizard(self.manager, created.with_user(self.manager).action_delete_rule()).action_sign()
+        self.assertFalse(created.exists())
+        self.assertEqual(self._audit_rows(created, "rule_delete").signature_id.signed_action, "rule_delete")
 
     def test_rule_library_change_with_wrong_password_changes_nothing(self):
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
         rule = self._create_rule(60)
+        action = rule.with_user(self.manager).action_change_rule()
         with self.assertRaises(UserError):
-            rule.with_user(self.manager).write(
-                {"days_before_expiry": 45, "signature_password": "wrong", "signature_meaning": "approval"}
-            )
+            self._sign_in_wizard(self.manager, action, password="wrong", days_before_expiry=45).action_sign()
         self.assertEqual(rule.days_before_expiry, 60)
+        self.assertFalse(self._audit_rows(rule, "rule_change"))
+
+    def test_a_rule_change_that_changes_nothing_is_not_signed(self):
+        rule = self._create_rule(60)
+        with self.assertRaises(UserError):
+            self._sign_in_wizard(
+                self.manager, rule.with_user(self.manager).action_change_rule()
+            ).action_sign()
+        self.assertFalse(self.env["medical.signature"].search([("signed_action", "=", "rule_change")]))
+
+    def test_only_expiry_managers_open_the_rule_change_window(self):
+        rule = self._create_rule(60)
+        with self.assertRaises(AccessError):
+            rule.with_user(self.stock_user).action_change_rule()
+        with self.assertRaises(AccessError):
+            self.env["medical.expiry.rule"].with_user(self.stock_user).action_new_rule()
 
     def test_shipping_past_a_warning_is_logged_as_override(self):
         self._create_rule(45, "warn")
