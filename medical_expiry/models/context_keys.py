@@ -15,3 +15,17 @@ AUDIT_REASON = "medical_audit_reason"
 # ``stock.quant._get_gather_domain``: Odoo's reservation chain has no argument to carry it. It can only
 # narrow what is reserved, and the move always sets it itself, over any caller's value.
 REFUSED_LOTS = "expiry_refused_lots"
+
+# Odoo's own key, set by base_import while it imports a file: only names the reason of a logged change.
+IMPORT_FILE = "import_file"
+
+# The list ``medical.udi.parser`` hands to Odoo's GS1 nomenclature to note each element it reads or
+# refuses (``barcode.nomenclature.parse_gs1_rule_pattern``), so a refusal can name the element.
+GS1_TRACE = "gs1_trace"
+
+# The record an audit trail window is about, [model, id], so its extract button opens on that record.
+AUDIT_RECORD = "medical_audit_record"
+
+# The append-only model ``_create_append_only`` creates rows of; it grants nothing on its own, only
+# together with the superuser environment that method alone gives (``medical.append.only.mixin``).
+APPEND_ONLY_MODEL = "medical_append_only_model"

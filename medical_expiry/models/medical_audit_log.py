@@ -3,24 +3,11 @@ import json
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.base.models.ir_sequence import _update_nogap
 
-_lt = LazyTranslate(__name__)
+from .context_keys import AUDIT_RECORD
 
-# The actions logged that are not signed; each signed action is logged under its own code, as its model
-# declares it (``medical.signed.mixin``).
-AUDIT_ACTIONS = [
-    ("lot_block", _lt("Lot Blocked")),
-    ("recall_state", _lt("Recall State Change")),
-    ("guard_override", _lt("Guard Override")),
-    ("return_override", _lt("Return Override")),
-    ("qualification_revoke", _lt("Qualification Revoked")),
-    ("import", _lt("Import")),
-    ("signature", _lt("Signature")),
-    ("signature_failed", _lt("Failed Signature")),
-]
 # The row content the hash covers, in a fixed order: a reader can recompute it from the table alone.
 HASHED_COLUMNS = [
     "sequence",
@@ -83,10 +70,19 @@ class MedicalAuditLog(models.Model):
 
     @api.model
     def _selection_action(self):
-        signed = self.env["medical.signature"]._signed_action_declarations()
-        return [(code, str(label)) for code, label in AUDIT_ACTIONS] + [
-            (code, str(action.logged_as)) for code, action in signed.items()
+        """The actions logged: those not signed, then each signed action as its model declares it."""
+        unsigned = [
+            ("lot_block", self.env._("Lot Blocked")),
+            ("recall_state", self.env._("Recall State Change")),
+            ("guard_override", self.env._("Guard Override")),
+            ("return_override", self.env._("Return Override")),
+            ("qualification_revoke", self.env._("Qualification Revoked")),
+            ("import", self.env._("Import")),
+            ("signature", self.env._("Signature")),
+            ("signature_failed", self.env._("Failed Signature")),
         ]
+        signed = self.env["medical.signature"]._signed_action_declarations()
+        return unsigned + [(code, action.logged_as) for code, action in signed.items()]
 
     @api.model
     def _selection_record_ref(self):
@@ -300,13 +296,13 @@ class MedicalAuditLog(models.Model):
             # The audit extract of a single record's trail opens on that record.
             "context": {
                 "create": False,
-                "medical_audit_record": len(records) == 1 and [records._name, records.id],
+                AUDIT_RECORD: len(records) == 1 and [records._name, records.id],
             },
         }
 
     def action_open_audit_extract(self):
         """The audit extract wizard, set on the record whose trail is shown, if any."""
-        model, res_id = self.env.context.get("medical_audit_record") or (False, False)
+        model, res_id = self.env.context.get(AUDIT_RECORD) or (False, False)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Audit Log Extract"),

@@ -1,12 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.translate import LazyTranslate
 
 from .medical_qualification import QUALIFICATION_TYPES
 from .medical_signed_mixin import SignedAction
-
-_lt = LazyTranslate(__name__)
 
 # The fields that decide which level a lot or a qualification is in: changing one of them re-levels all.
 LEVEL_FIELDS = {
@@ -58,27 +55,32 @@ class MedicalExpiryRule(models.Model):
     _name = "medical.expiry.rule"
     _description = "Near-Expiry Rule"
     _inherit = ["mail.thread", "medical.signed.mixin"]
-    # One signature per rule and per change: the window signs the very values it writes.
-    _signed_actions = {
-        "rule_create": SignedAction(
-            _lt("Create Rule"),
-            _lt("Rule Created"),
-            "_create_signed",
-            "medical_expiry.group_expiry_manager",
-            wizard="medical.expiry.rule.change.wizard",
-        ),
-        "rule_change": SignedAction(
-            _lt("Change Rule"),
-            _lt("Rule Changed"),
-            "_write_signed",
-            "medical_expiry.group_expiry_manager",
-            wizard="medical.expiry.rule.change.wizard",
-        ),
-        "rule_delete": SignedAction(
-            _lt("Delete Rule"), _lt("Rule Deleted"), "unlink", "medical_expiry.group_expiry_manager"
-        ),
-    }
     _order = "days_before_expiry desc, id"
+
+    def _signed_actions(self):
+        # One signature per rule and per change: the window signs the very values it writes.
+        return {
+            "rule_create": SignedAction(
+                self.env._("Create Rule"),
+                self.env._("Rule Created"),
+                "_create_signed",
+                "medical_expiry.group_expiry_manager",
+                wizard="medical.expiry.rule.change.wizard",
+            ),
+            "rule_change": SignedAction(
+                self.env._("Change Rule"),
+                self.env._("Rule Changed"),
+                "_write_signed",
+                "medical_expiry.group_expiry_manager",
+                wizard="medical.expiry.rule.change.wizard",
+            ),
+            "rule_delete": SignedAction(
+                self.env._("Delete Rule"),
+                self.env._("Rule Deleted"),
+                "unlink",
+                "medical_expiry.group_expiry_manager",
+            ),
+        }
 
     name = fields.Char(required=True, translate=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)

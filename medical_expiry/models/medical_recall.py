@@ -4,12 +4,9 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, format_datetime
-from odoo.tools.translate import LazyTranslate
 
 from .context_keys import AUDIT_REASON
 from .medical_signed_mixin import SignedAction
-
-_lt = LazyTranslate(__name__)
 
 RECALL_CLASSES = [
     ("class_1", "Class I Recall"),
@@ -43,12 +40,17 @@ class MedicalRecall(models.Model):
     _name = "medical.recall"
     _description = "Medical Device Recall"
     _inherit = ["mail.thread", "mail.activity.mixin", "medical.signed.mixin"]
-    _signed_actions = {
-        "recall_close": SignedAction(
-            _lt("Close Recall"), _lt("Recall Closed"), "_close", "medical_expiry.group_expiry_compliance"
-        ),
-    }
     _order = "id desc"
+
+    def _signed_actions(self):
+        return {
+            "recall_close": SignedAction(
+                self.env._("Close Recall"),
+                self.env._("Recall Closed"),
+                "_close",
+                "medical_expiry.group_expiry_compliance",
+            ),
+        }
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import psycopg2
 import pytz
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.exceptions import AccessDenied, AccessError, UserError
 
 _logger = logging.getLogger(__name__)
@@ -73,22 +73,20 @@ class MedicalSignature(models.Model):
 
     @api.model
     def _selection_signed_action(self):
-        return [(code, str(action.label)) for code, action in self._signed_action_declarations().items()]
+        return [(code, action.label) for code, action in self._signed_action_declarations().items()]
 
     @api.model
-    @tools.ormcache()
     def _signed_action_declarations(self):
         """{code: ``SignedAction``} of every model's ``medical.signed.mixin`` declarations."""
         return {
             code: action
-            for model in self.env.registry.values()
-            if not model._abstract
-            for code, action in getattr(model, "_signed_actions", {}).items()
+            for model in self.env.registry["medical.signed.mixin"]._inherit_children
+            for code, action in self.env[model]._signed_actions().items()
         }
 
     @api.model
     def _action_label(self, signed_action):
-        return str(self._signed_action_declarations()[signed_action].label)
+        return self._signed_action_declarations()[signed_action].label
 
     # ------------------------------------------------------------------
     # Signing: the one place that decides who may sign

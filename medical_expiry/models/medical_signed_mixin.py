@@ -1,7 +1,6 @@
 from typing import NamedTuple
 
 from odoo import models
-from odoo.tools.translate import LazyGettext
 
 from .context_keys import AUDIT_REASON
 
@@ -9,8 +8,8 @@ from .context_keys import AUDIT_REASON
 class SignedAction(NamedTuple):
     """A critical action, as a model declares it under its code in ``_signed_actions``."""
 
-    label: LazyGettext  # what the signer signs, e.g. “Unblock Lot”
-    logged_as: LazyGettext  # the action of its audit rows, e.g. “Lot Unblocked”
+    label: str  # what the signer signs, e.g. “Unblock Lot”, in the user's language
+    logged_as: str  # the action of its audit rows, e.g. “Lot Unblocked”, in the user's language
     method: str  # the model's method doing it, run on the signed records with the window's inputs
     group: str  # XML id of the group whose members may sign it
     wizard: str = "medical.signature.wizard"  # the window collecting the signature (and the inputs)
@@ -19,7 +18,7 @@ class SignedAction(NamedTuple):
 class MedicalSignedMixin(models.AbstractModel):
     """A model whose critical actions are electronically signed (21 CFR Part 11 §11.50, §11.200).
 
-    The model declares each signed action once, in ``_signed_actions`` ({code: ``SignedAction``}). From
+    The model declares each signed action once, in ``_signed_actions()`` ({code: ``SignedAction``}). From
     that declaration alone the signature window offers the action and runs its method,
     ``medical.signature`` knows who may sign it, and the audit log names it. The declared method spends
     the signature (``_spend_signature``: refused unless the current user signed this very action on these
@@ -28,7 +27,10 @@ class MedicalSignedMixin(models.AbstractModel):
 
     _name = "medical.signed.mixin"
     _description = "Electronically Signed Actions"
-    _signed_actions = {}
+
+    def _signed_actions(self):
+        """{code: ``SignedAction``}: the signed actions of this model, labels in the user's language."""
+        return {}
 
     def _action_request_signature(self, signed_action, **context):
         """The window asking the current user to sign ``signed_action`` on these records."""
@@ -40,7 +42,7 @@ class MedicalSignedMixin(models.AbstractModel):
 
     def _run_signed_action(self, signed_action, **inputs):
         """Run the method declared for ``signed_action``: the signature window calls it once signed."""
-        return getattr(self, self._signed_actions[signed_action].method)(**inputs)
+        return getattr(self, self._signed_actions()[signed_action].method)(**inputs)
 
     def _spend_signature(self, signed_action, values=None):
         """Spend, and return, the signature authorising ``signed_action`` (with ``values``, for an action

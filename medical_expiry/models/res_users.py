@@ -10,7 +10,7 @@ class ResUsers(models.Model):
 
     @api.model
     def _check_expiry_manager(self, action):
-        """Refuse ``action`` (a translated label, e.g. “Block or Unblock Lots”) to whoever is not an expiry manager."""
+        """Refuse ``action`` (a translated label, e.g. “Block or Unblock Lots”) to all but expiry managers."""
         self._check_expiry_group(MANAGER_GROUP, action)
 
     @api.model

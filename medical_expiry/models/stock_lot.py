@@ -5,12 +5,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
-from odoo.tools.translate import LazyTranslate
 
-from .context_keys import AUDIT_REASON
+from .context_keys import AUDIT_REASON, IMPORT_FILE
 from .medical_signed_mixin import SignedAction
-
-_lt = LazyTranslate(__name__)
 
 EXPIRY_STATES = [
     ("no_expiry", "No Expiry"),
@@ -65,18 +62,23 @@ ALERT_BATCH_SIZE = 2000
 class StockLot(models.Model):
     _name = "stock.lot"
     _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin"]
-    _signed_actions = {
-        "lot_unblock": SignedAction(
-            _lt("Unblock Lot"), _lt("Lot Unblocked"), "_unblock", "medical_expiry.group_expiry_manager"
-        ),
-        "expiry_date_change": SignedAction(
-            _lt("Change Expiration Date"),
-            _lt("Expiration Date Change"),
-            "_change_expiration_date",
-            "medical_expiry.group_expiry_manager",
-            wizard="medical.lot.expiry.wizard",
-        ),
-    }
+
+    def _signed_actions(self):
+        return {
+            "lot_unblock": SignedAction(
+                self.env._("Unblock Lot"),
+                self.env._("Lot Unblocked"),
+                "_unblock",
+                "medical_expiry.group_expiry_manager",
+            ),
+            "expiry_date_change": SignedAction(
+                self.env._("Change Expiration Date"),
+                self.env._("Expiration Date Change"),
+                "_change_expiration_date",
+                "medical_expiry.group_expiry_manager",
+                wizard="medical.lot.expiry.wizard",
+            ),
+        }
 
     expiration_date = fields.Datetime(tracking=True)
     days_to_expiry = fields.Integer(
@@ -255,7 +257,7 @@ class StockLot(models.Model):
         old = {lot.id: {"expiration_date": lot.expiration_date} for lot in changed}
         res = super().write(vals)
         unsigned_reason = self.env.context.get(AUDIT_REASON) or (
-            self.env._("import") if self.env.context.get("import_file") else self.env._("direct write")
+            self.env._("import") if self.env.context.get(IMPORT_FILE) else self.env._("direct write")
         )
         changed._log_signed_action(
             "expiry_date_change",

@@ -6,26 +6,25 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.translate import LazyTranslate
 
 from .medical_override import RETURN_OVERRIDE, granting_override
 from .medical_signed_mixin import SignedAction
-
-_lt = LazyTranslate(__name__)
 
 
 class StockPicking(models.Model):
     _name = "stock.picking"
     _inherit = ["stock.picking", "medical.qualification.guarded.mixin", "medical.signed.mixin"]
-    _signed_actions = {
-        "quarantine_release": SignedAction(
-            _lt("Release from Quarantine"),
-            _lt("Release from Quarantine"),
-            "button_validate",
-            "medical_expiry.group_expiry_compliance",
-        ),
-    }
     _qualification_guarded_action = "button_validate"
+
+    def _signed_actions(self):
+        return {
+            "quarantine_release": SignedAction(
+                self.env._("Release from Quarantine"),
+                self.env._("Release from Quarantine"),
+                "button_validate",
+                "medical_expiry.group_expiry_compliance",
+            ),
+        }
 
     expiry_warning = fields.Boolean(
         string="Near-Expiry Warning",

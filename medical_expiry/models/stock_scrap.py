@@ -1,22 +1,21 @@
 from odoo import models
-from odoo.tools.translate import LazyTranslate
 
 from .medical_signed_mixin import SignedAction
-
-_lt = LazyTranslate(__name__)
 
 
 class StockScrap(models.Model):
     _name = "stock.scrap"
     _inherit = ["stock.scrap", "medical.signed.mixin"]
-    _signed_actions = {
-        "scrap_expired": SignedAction(
-            _lt("Scrap Expired Stock"),
-            _lt("Expired Stock Scrapped"),
-            "action_validate",
-            "medical_expiry.group_expiry_manager",
-        ),
-    }
+
+    def _signed_actions(self):
+        return {
+            "scrap_expired": SignedAction(
+                self.env._("Scrap Expired Stock"),
+                self.env._("Expired Stock Scrapped"),
+                "action_validate",
+                "medical_expiry.group_expiry_manager",
+            ),
+        }
 
     def _expired_scraps(self):
         return self.filtered(lambda scrap: scrap.lot_id.product_expiry_alert)

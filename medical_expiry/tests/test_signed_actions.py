@@ -9,6 +9,39 @@ from .common import MedicalExpiryCase
 class TestSignedActions(MedicalExpiryCase):
     """Every critical action is refused without a signature and logged with one."""
 
+    def test_each_signed_action_is_declared_once_with_all_it_needs(self):
+        """A model's ``_signed_actions`` entry is all a new signed action takes: the signature window,
+        the signature and the audit log offer it, and its method, group and window exist."""
+        Signature = self.env["medical.signature"]
+        declared = Signature._signed_action_declarations()
+        self.assertEqual(
+            set(declared),
+            {
+                "lot_unblock",
+                "expiry_date_change",
+                "scrap_expired",
+                "quarantine_release",
+                "recall_close",
+                "rule_create",
+                "rule_change",
+                "rule_delete",
+            },
+        )
+        signed = dict(Signature._fields["signed_action"]._description_selection(self.env))
+        logged = dict(self.env["medical.audit.log"]._fields["action"]._description_selection(self.env))
+        models = {
+            code: model
+            for model in self.registry["medical.signed.mixin"]._inherit_children
+            for code in self.env[model]._signed_actions()
+        }
+        for code, action in declared.items():
+            with self.subTest(action=code):
+                self.assertEqual(signed[code], action.label)
+                self.assertEqual(logged[code], action.logged_as)
+                self.assertTrue(callable(getattr(self.env[models[code]], action.method, None)))
+                self.assertTrue(self.env.ref(action.group))
+                self.assertIn(action.wizard, self.env)
+
     def test_expiration_date_changes_through_the_signed_wizard(self):
         lot = self._create_lot(self.syringe, 200, name="SYR-DATE")
         old_date = lot.expiration_date

@@ -59,7 +59,7 @@ class MedicalSignatureWizard(models.TransientModel):
             values=self._signed_values(),
         )
         # The window's own defaults (default_res_ids, a rule's default_name...) are no defaults of the action.
-        action = records.with_context(clean_context(self.env.context))._run_signed_action(
+        action = records.with_env(self.env(context=clean_context(self.env.context)))._run_signed_action(
             self.signed_action, **self._signed_action_inputs()
         )
         return action or {"type": "ir.actions.act_window_close"}
