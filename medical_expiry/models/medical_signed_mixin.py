@@ -6,7 +6,7 @@ from .context_keys import AUDIT_REASON
 
 
 class SignedAction(NamedTuple):
-    """A critical action, as a model declares it under its code in ``_signed_actions``."""
+    """A critical action, as a model declares it under its code in ``_signed_actions()``."""
 
     label: str  # what the signer signs, e.g. “Unblock Lot”, in the user's language
     logged_as: str  # the action of its audit rows, e.g. “Lot Unblocked”, in the user's language
