@@ -1,7 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 # code: (label, kind). A figure is the sum of its numerators over the sum of its denominators, so that
@@ -133,8 +132,7 @@ class MedicalExpiryKpi(models.Model):
     @api.model
     def action_refresh(self):
         """Recompute the last twelve months of the current company (expiry managers)."""
-        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(self.env._("Only expiry managers can refresh the expiry KPIs."))
+        self.env["res.users"]._check_expiry_manager(self.env._("Refresh the Expiry KPIs"))
         self.sudo()._refresh_history(self.env.company)
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
