@@ -178,7 +178,7 @@ def measure(db):
                 {"recall_class": "class_1", "reason": "Bench", "lot_ids": [(6, 0, lot.ids)]}
             )
             env.flush_all()
-            queries.append(timed(recall._trace_affected_units)[0])
+            queries.append(timed(lambda lot=lot: env["medical.recall.trace"]._trace_units(lot))[0])
             seconds, _none = timed(lambda recall=recall: (recall._trace(), recall.env.flush_all()))
             traces.append(seconds)
             lines = len(recall.line_ids)
@@ -207,7 +207,7 @@ def main():
         f"bench: {db}: lot BENCH-RECALL, {figures['move_lines']:,} move lines to {figures['customers']} "
         f"customers, among {noise:,} move lines of {NOISE_LOTS} other lots\n"
     )
-    print(f"{'trace query (_trace_affected_units)':<42} {figures['query']:7.2f} s  median of {REPEAT}")
+    print(f"{'trace query (_trace_units)':<42} {figures['query']:7.2f} s  median of {REPEAT}")
     print(
         f"{'trace with its lines (_trace)':<42} {figures['trace']:7.2f} s  {figures['lines']:,} lines, "
         f"{figures['delivered']:,.0f} units delivered net of returns, median of {REPEAT}"

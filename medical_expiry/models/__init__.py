@@ -9,6 +9,9 @@ from . import medical_qualification_guarded_mixin
 from . import medical_lot_import
 from . import medical_signature
 from . import medical_recall
+from . import medical_recall_trace
+from . import medical_recall_progress
+from . import medical_recall_logistics
 from . import medical_recall_line
 from . import medical_recall_notice
 from . import medical_udi_parser
