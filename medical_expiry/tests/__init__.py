@@ -6,9 +6,14 @@ from . import test_outbound_guard
 from . import test_receipt_guard
 from . import test_workbench
 from . import test_reports
+from . import test_report_wizards
+from . import test_reason_wizards
 from . import test_vouchers
 from . import test_customer_returns
 from . import test_recall
+from . import test_recall_trace
+from . import test_recall_logistics
+from . import test_recall_progress
 from . import test_gs1_receiving
 from . import test_udi_carriers
 from . import test_lot_import
