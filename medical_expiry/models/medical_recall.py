@@ -252,7 +252,7 @@ class MedicalRecall(models.Model):
     # Opening, from the wizard
     # ------------------------------------------------------------------
     @api.model
-    def _product_lots(self, product, date_from=False, date_to=False, date_field="expiration_date"):
+    def _get_product_lots(self, product, date_from=False, date_to=False, date_field="expiration_date"):
         """The lots of ``product`` whose ``date_field`` (expiration or creation date) falls in the range."""
         domain = [("product_id", "=", product.id)]
         if date_from:
@@ -265,10 +265,10 @@ class MedicalRecall(models.Model):
     def _create_product_recall(
         self, vals, product, date_from=False, date_to=False, date_field="expiration_date"
     ):
-        """A draft recall of the lots of ``product`` in the date range (see ``_product_lots``), traced."""
+        """A draft recall of the lots of ``product`` in the date range (see ``_get_product_lots``), traced."""
         if not product:
             raise UserError(self.env._("Choose the product to recall."))
-        lots = self._product_lots(product, date_from, date_to, date_field)
+        lots = self._get_product_lots(product, date_from, date_to, date_field)
         if not lots:
             raise UserError(
                 self.env._(
