@@ -31,7 +31,9 @@ class MedicalRecall(models.Model):
 
     Confirming it traces the lots once more, blocks them, takes their stock to quarantine, prepares one
     notice and one return per customer and the return to the supplier; closing it is signed and needs
-    every traced unit resolved.
+    every traced unit resolved. The recall keeps its fields, states and actions; where the units are is
+    ``medical.recall.trace``, the transfers that bring them back ``medical.recall.logistics``, what came
+    back ``medical.recall.progress``.
     """
 
     _name = "medical.recall"
