@@ -21,6 +21,8 @@ AUDIT_ACTIONS = [
     ("guard_override", "Guard Override"),
     ("return_override", "Return Override"),
     ("qualification_revoke", "Qualification Revoked"),
+    ("first_business_approve", "First-Business Approved"),
+    ("first_business_reopen", "First-Business Approval Reopened"),
     ("import", "Import"),
     ("signature", "Signature"),
     ("signature_failed", "Failed Signature"),

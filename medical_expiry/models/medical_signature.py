@@ -25,6 +25,7 @@ SIGNED_ACTIONS = {
     "quarantine_release": ("Release from Quarantine", "medical_expiry.group_expiry_compliance"),
     "recall_close": ("Close Recall", "medical_expiry.group_expiry_compliance"),
     "rule_change": ("Change Rule Library", "medical_expiry.group_expiry_manager"),
+    "first_business_approval": ("Approve First Business", "medical_expiry.group_expiry_compliance"),
 }
 MAX_FAILED_SIGNATURES = 5
 # Cursor cache key of the signatures made in the current transaction and the records they still authorise.
