@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_datetime
 
 from .medical_qualification import SCOPED_TYPES
 
@@ -363,6 +364,21 @@ class MedicalFirstBusinessApproval(models.Model):
                         approval._holder().display_name,
                     )
                 )
+
+    def _report_heading(self):
+        """How the qualification report heads this approval's documents."""
+        if self.state == "approved":
+            return self.env._(
+                "First-business approval of %(holder)s: approved on %(date)s by %(signer)s",
+                holder=self._holder().display_name,
+                date=format_datetime(self.env, self.approved_date, dt_format="short"),
+                signer=self.approved_by_id.name,
+            )
+        return self.env._(
+            "First-business approval of %(holder)s: %(state)s",
+            holder=self._holder().display_name,
+            state=dict(self._fields["state"]._description_selection(self.env))[self.state],
+        )
 
     # ------------------------------------------------------------------
     # The purchase guard

@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import format_datetime
 
 from .common import PASSWORD
 from .qualification_common import QualificationCase
@@ -245,3 +246,31 @@ class TestFirstBusinessApproval(QualificationCase):
         approval = self._approve(self.syringe.product_tmpl_id)
         self.syringe.device_category_code = "14-01-02"
         self.assertEqual(approval.state, "draft")
+
+    # ------------------------------------------------------------------
+    # The qualification report
+    # ------------------------------------------------------------------
+    def test_the_qualification_report_lists_approvals_and_their_documents(self):
+        approval = self._approve(self.supplier)
+        self._approval(self.syringe.product_tmpl_id).action_submit()
+        wizard = (
+            self.env["medical.qualification.report.wizard"]
+            .with_user(self.compliance_officer)
+            .create({"days": 0, "include_lapsed": False, "include_approvals": True})
+        )
+        rows = self._read_xlsx(wizard.action_export_xlsx(), user=self.compliance_officer)
+        heading = (
+            "First-business approval of Supplier: approved on "
+            f"{format_datetime(self.env, approval.approved_date, dt_format='short')} by Compliance Officer"
+        )
+        self.assertEqual(
+            [(row[0], row[2]) for row in rows[3:]],
+            [
+                (heading, document.number)
+                for document in (self.supplier_licence, self.business_licence, self.letter, self.agreement)
+            ]
+            + [("First-business approval of Syringe: To Approve", self.registration.number)],
+        )
+        action = wizard.action_print_pdf()
+        _pdf, text = self._render_pdf(action["report_name"], wizard, data=action["data"])
+        self.assertIn("First-business approval of Syringe: To Approve", text)
