@@ -58,7 +58,7 @@ ALERT_BATCH_SIZE = 2000
 
 class StockLot(models.Model):
     _name = "stock.lot"
-    _inherit = ["stock.lot", "medical.expiry.alert.mixin"]
+    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.retention.mixin"]
 
     expiration_date = fields.Datetime(tracking=True)
     days_to_expiry = fields.Integer(
@@ -860,3 +860,21 @@ class StockLot(models.Model):
             expiry=expiry or self.env._("none"),
             why=explanation,
         )
+
+    def _retention_ends(self):
+        """A lot that ever moved is kept from its expiry, or from its last move without one; a lot that
+        never moved records nothing yet."""
+        last_moves = dict(
+            self.env["stock.move.line"]._read_group(
+                [("lot_id", "in", self.ids), ("state", "=", "done")], ["lot_id"], ["date:max"]
+            )
+        )
+        return {
+            lot: self._retention_end_of(
+                lot.product_id,
+                lot.company_id._expiry_date_of(lot.expiration_date),
+                self._local_date(lot.company_id, last_moves[lot]),
+            )
+            for lot in self
+            if lot in last_moves
+        }

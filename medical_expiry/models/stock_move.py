@@ -3,7 +3,8 @@ from odoo.exceptions import UserError
 
 
 class StockMove(models.Model):
-    _inherit = "stock.move"
+    _name = "stock.move"
+    _inherit = ["stock.move", "medical.retention.mixin"]
 
     def _expiry_refused_lots_domain(self):
         """Domain of the lots this move may not reserve, or False when its route is free."""
@@ -137,3 +138,21 @@ class StockMove(models.Model):
                     where=", ".join(in_stock.location_id.mapped("display_name")),
                 )
             )
+
+    def unlink(self):
+        # Odoo first deletes the lines of a move, refusing done ones in its own words: say why GSP keeps it.
+        self._unlink_except_retained()
+        return super().unlink()
+
+    def _retention_ends(self):
+        """A move done is kept from the expiry of its lots (the longest kept), or from its own date."""
+        ends = {}
+        for move in self.filtered(lambda move: move.state == "done"):
+            since = self._local_date(move.company_id, move.date)
+            move_ends = [
+                self._retention_end_of(move.product_id, move.company_id._expiry_date_of(expiration), since)
+                for expiration in move.move_line_ids.lot_id.mapped("expiration_date") or [False]
+            ]
+            if any(move_ends):
+                ends[move] = max(move_ends)
+        return ends

@@ -10,7 +10,7 @@ from odoo.tools import SQL
 
 class StockPicking(models.Model):
     _name = "stock.picking"
-    _inherit = ["stock.picking", "medical.qualification.guarded.mixin"]
+    _inherit = ["stock.picking", "medical.qualification.guarded.mixin", "medical.retention.mixin"]
     _qualification_guarded_action = "button_validate"
 
     expiry_warning = fields.Boolean(
@@ -172,3 +172,17 @@ class StockPicking(models.Model):
         if not (reason or "").strip():
             raise UserError(self.env._("Say why this return is accepted."))
         return self.with_context(medical_return_override_reason=reason).button_validate()
+
+    def unlink(self):
+        # Odoo first cancels the moves of a transfer, refusing done ones in its words: say why GSP keeps it.
+        self._unlink_except_retained()
+        return super().unlink()
+
+    def _retention_ends(self):
+        """A transfer done, the voucher printed from it, is kept as long as the longest kept of its moves."""
+        move_ends = self.move_ids._retention_ends()
+        return {
+            picking: max(move_ends[move] for move in picking.move_ids if move in move_ends)
+            for picking in self
+            if picking.state == "done" and any(move in move_ends for move in picking.move_ids)
+        }
