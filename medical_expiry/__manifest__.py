@@ -58,6 +58,7 @@
         "report/medical_expiry_workbench_views.xml",
         "report/report_table_templates.xml",
         "report/report_stock_voucher.xml",
+        "report/report_sterilisation_lot.xml",
         "report/report_expiry_stock.xml",
         "report/report_lot_traceability.xml",
         "report/report_audit_extract.xml",

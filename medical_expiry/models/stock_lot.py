@@ -70,6 +70,11 @@ class StockLot(models.Model):
         "empty when the lot has no expiration date.",
     )
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
+    sterilisation_lot = fields.Char(
+        help="灭菌批号 of a sterile device: read from its UDI at receipt (MA carriers) or imported; printed "
+        "on vouchers and recall notices.",
+    )
+    medical_sterile = fields.Boolean(related="product_id.medical_sterile")
     expiry_state = fields.Selection(
         EXPIRY_STATES,
         compute="_compute_expiry_level",

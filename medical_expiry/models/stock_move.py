@@ -88,6 +88,22 @@ class StockMove(models.Model):
                     scanned=fields.Date.to_string(udi["expiration_date"]),
                 )
             )
+        known_sterilisation = lot.sterilisation_lot or line.sterilisation_lot
+        if (
+            udi["sterilisation_lot"]
+            and known_sterilisation
+            and known_sterilisation != udi["sterilisation_lot"]
+        ):
+            raise UserError(
+                self.env._(
+                    "Lot %(lot)s of %(product)s is known with sterilisation lot %(known)s, the code says "
+                    "%(scanned)s.",
+                    lot=lot_name,
+                    product=product.display_name,
+                    known=known_sterilisation,
+                    scanned=udi["sterilisation_lot"],
+                )
+            )
         if line:
             line.write({"quantity": line.quantity + quantity, "picked": True})
             return line
@@ -97,6 +113,7 @@ class StockMove(models.Model):
             "lot_id": lot.id if lot else False,
             "lot_name": False if lot else lot_name,
             "production_date": udi["production_date"],
+            "sterilisation_lot": False if lot else udi["sterilisation_lot"],
         }
         if not lot and udi["expiration_date"]:
             vals["expiration_date"] = company._expiry_datetime_of(udi["expiration_date"])
