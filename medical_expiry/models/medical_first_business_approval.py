@@ -106,7 +106,6 @@ class MedicalFirstBusinessApproval(models.Model):
                 "First-Business Approval of %s", approval._holder().display_name
             )
 
-    @api.depends_context("company")
     @api.depends("partner_id", "product_tmpl_id", "company_id")
     def _compute_checklist(self):
         for approval in self:
@@ -214,7 +213,7 @@ class MedicalFirstBusinessApproval(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             written = PROTECTED_FIELDS.intersection(vals) - {"partner_id", "product_tmpl_id", "company_id"}
-            if written or vals.get("state", "draft") != "draft":
+            if written:
                 raise UserError(self._protected_message(written))
         return super().create(vals_list)
 

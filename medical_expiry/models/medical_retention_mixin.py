@@ -40,11 +40,6 @@ class MedicalRetentionMixin(models.AbstractModel):
             return expiry_date + relativedelta(years=YEARS_AFTER_EXPIRY)
         return since + relativedelta(years=YEARS_WITHOUT_EXPIRY)
 
-    @api.model
-    def _local_date(self, company, moment):
-        """The calendar date of a stored datetime (naive UTC) in ``company``'s expiry time zone."""
-        return company._expiry_date_of(moment)
-
     @api.ondelete(at_uninstall=False)
     def _unlink_except_retained(self):
         kept = {

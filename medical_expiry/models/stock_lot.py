@@ -878,7 +878,7 @@ class StockLot(models.Model):
             lot: self._retention_end_of(
                 lot.product_id,
                 lot.company_id._expiry_date_of(lot.expiration_date),
-                self._local_date(lot.company_id, last_moves[lot]),
+                lot.company_id._expiry_date_of(last_moves[lot]),
             )
             for lot in self
             if lot in last_moves

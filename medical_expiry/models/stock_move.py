@@ -165,7 +165,7 @@ class StockMove(models.Model):
         """A move done is kept from the expiry of its lots (the longest kept), or from its own date."""
         ends = {}
         for move in self.filtered(lambda move: move.state == "done"):
-            since = self._local_date(move.company_id, move.date)
+            since = move.company_id._expiry_date_of(move.date)
             move_ends = [
                 self._retention_end_of(move.product_id, move.company_id._expiry_date_of(expiration), since)
                 for expiration in move.move_line_ids.lot_id.mapped("expiration_date") or [False]

@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import format_datetime
 
 from .common import PASSWORD
@@ -274,3 +274,23 @@ class TestFirstBusinessApproval(QualificationCase):
         action = wizard.action_print_pdf()
         _pdf, text = self._render_pdf(action["report_name"], wizard, data=action["data"])
         self.assertIn("First-business approval of Syringe: To Approve", text)
+
+
+@tagged("post_install", "-at_install")
+class TestFirstBusinessApprovalTour(HttpCase, QualificationCase):
+    def test_purchasing_submits_and_quality_signs_in_the_browser(self):
+        for kind in ("business_licence", "authorization_letter", "quality_agreement"):
+            self._qualify(self.supplier, kind, 365)
+        admin = self.env.ref("base.user_admin")
+        admin.groups_id |= self.env.ref("medical_expiry.group_expiry_compliance")
+        approval = self.env["medical.first.business.approval"]._approval_of(self.supplier, self.company)
+        self.start_tour(
+            f"/odoo/medical.first.business.approval/{approval.id}",
+            "medical_expiry_first_business_approval",
+            login="admin",
+        )
+        self.assertEqual(approval.state, "approved")
+        self.assertEqual(approval.approved_by_id, admin)
+        self.assertEqual(
+            self._audit_rows(approval, "first_business_approve").reason, "Licences and agreement checked"
+        )
