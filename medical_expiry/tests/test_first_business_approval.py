@@ -80,6 +80,14 @@ class TestFirstBusinessApproval(QualificationCase):
         self.assertEqual(order.state, "draft")
         self.assertIn("Syringe has no first-business approval", order.qualification_alert)
 
+    def test_a_chinese_buyer_reads_the_refusal_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        # The web client sends the user's language in the context of every call.
+        order = self._purchase(user=self.purchaser).with_context(lang="zh_CN")
+        with self.assertRaisesRegex(UserError, "Supplier 尚未通过首营审核：须经质量部门批准该供应商后"):
+            order.button_confirm()
+        self.assertEqual(order.state, "draft")
+
     def test_purchase_of_approved_devices_from_an_approved_supplier_is_confirmed(self):
         self._approve(self.supplier)
         self._approve(self.syringe.product_tmpl_id)
