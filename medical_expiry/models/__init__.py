@@ -10,6 +10,7 @@ from . import medical_retention_mixin
 from . import medical_first_business_approval
 from . import medical_first_business_holder_mixin
 from . import medical_lot_import
+from . import medical_signed_mixin
 from . import medical_signature
 from . import medical_recall
 from . import medical_recall_line
@@ -23,6 +24,7 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_users
 from . import sale_order
 from . import stock_location
 from . import stock_lot

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_datetime
 
 from .medical_qualification import SCOPED_TYPES
+from .medical_signed_mixin import SignedAction
 
 # GSP 首营审核: the documents quality checks before the first purchase, each satisfied by any one of its
 # types. A supplier: its trading or production licence or filing, business licence, the authorisation
@@ -47,8 +48,18 @@ class MedicalFirstBusinessApproval(models.Model):
 
     _name = "medical.first.business.approval"
     _description = "First-Business Approval"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "medical.signed.mixin"]
     _order = "state desc, id desc"
+
+    def _signed_actions(self):
+        return {
+            "first_business_approval": SignedAction(
+                self.env._("Approve First Business"),
+                self.env._("First-Business Approved"),
+                "_approve_first_business",
+                "medical_expiry.group_expiry_compliance",
+            ),
+        }
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -269,16 +280,13 @@ class MedicalFirstBusinessApproval(models.Model):
     def action_approve(self):
         self._check_state("to_approve")
         self._check_checklist_complete()
-        return self.env["medical.signature"]._action_request_signature(self, "first_business_approval")
-
-    def _run_signed_action(self, signed_action):
-        return {"first_business_approval": self._approve_first_business}[signed_action]()
+        return self._action_request_signature("first_business_approval")
 
     def _approve_first_business(self):
         """The signed action: quality approves the supplier or device, its documents and its scope."""
         self._check_state("to_approve")
         self._check_checklist_complete()
-        signature = self.env["medical.signature"]._check_signed(self, "first_business_approval")
+        signature = self._spend_signature("first_business_approval")
         now = fields.Datetime.now()
         for approval in self:
             with approval._writing_protected_fields():
@@ -293,16 +301,14 @@ class MedicalFirstBusinessApproval(models.Model):
                     }
                 )
         self.activity_unlink(["mail.mail_activity_data_todo"])
-        self.env["medical.audit.log"]._log(
-            self,
-            "first_business_approve",
+        self._log_signed_action(
+            "first_business_approval",
+            signature,
             old_values={approval.id: {"state": "to_approve"} for approval in self},
             new_values={
                 approval.id: {"state": "approved", "documents": approval.document_ids.mapped("display_name")}
                 for approval in self
             },
-            reason=self.env.context.get("medical_audit_reason"),
-            signature=signature,
         )
 
     def action_send_back(self):

@@ -143,7 +143,7 @@ class TestFirstBusinessApproval(QualificationCase):
             approval.sudo().document_ids,
             self.supplier_licence | self.business_licence | self.letter | self.agreement,
         )
-        row = self._audit_rows(approval, "first_business_approve")
+        row = self._audit_rows(approval, "first_business_approval")
         self.assertEqual(row.signature_id, approval.sudo().signature_id)
 
     def test_submission_with_a_missing_document_is_refused_listing_it(self):
@@ -300,5 +300,5 @@ class TestFirstBusinessApprovalTour(HttpCase, QualificationCase):
         self.assertEqual(approval.state, "approved")
         self.assertEqual(approval.approved_by_id, admin)
         self.assertEqual(
-            self._audit_rows(approval, "first_business_approve").reason, "Licences and agreement checked"
+            self._audit_rows(approval, "first_business_approval").reason, "Licences and agreement checked"
         )
