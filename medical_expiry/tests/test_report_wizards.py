@@ -27,7 +27,7 @@ class TestReportWizards(MedicalExpiryCase):
             ),
             "medical.qualification.report.wizard": (
                 {"days": 30},
-                {"days": 30, "holder": "all", "include_lapsed": True},
+                {"days": 30, "holder": "all", "include_lapsed": True, "include_approvals": False},
             ),
         }
 
