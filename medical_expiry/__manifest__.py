@@ -53,6 +53,7 @@
         "views/medical_recall_views.xml",
         "views/medical_qualification_views.xml",
         "views/medical_qualification_guard_views.xml",
+        "views/mail_activity_views.xml",
         "views/medical_expiry_menus.xml",
         "report/medical_expiry_workbench_views.xml",
         "report/report_table_templates.xml",
