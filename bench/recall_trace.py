@@ -184,7 +184,9 @@ def measure_confirm(db):
             seconds, _none = timed(lambda recall=recall: (recall._confirm(), recall.env.flush_all()))
             runs.append(seconds)
             customers = env.ref("stock.stock_location_customers")
-            returns = recall.picking_ids.filtered(lambda picking: picking.location_id == customers)
+            returns = recall.picking_ids.filtered(
+                lambda picking, customers=customers: picking.location_id == customers
+            )
             notices = len(recall.notice_ids)
     return statistics.median(runs), notices, len(returns)
 

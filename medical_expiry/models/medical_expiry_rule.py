@@ -97,7 +97,6 @@ class MedicalExpiryRule(models.Model):
             ("warehouse", "One Alert per Product and Warehouse"),
             ("lot", "One Alert per Lot"),
         ],
-        string="Alert Grouping",
         required=True,
         default="product",
         tracking=True,
