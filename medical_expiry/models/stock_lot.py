@@ -61,7 +61,7 @@ ALERT_BATCH_SIZE = 2000
 
 class StockLot(models.Model):
     _name = "stock.lot"
-    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin"]
+    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin", "medical.retention.mixin"]
 
     def _signed_actions(self):
         return {
@@ -90,6 +90,11 @@ class StockLot(models.Model):
         "empty when the lot has no expiration date.",
     )
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
+    sterilisation_lot = fields.Char(
+        help="灭菌批号 of a sterile device: read from its UDI at receipt (MA carriers) or imported; printed "
+        "on vouchers and recall notices.",
+    )
+    medical_sterile = fields.Boolean(related="product_id.medical_sterile")
     expiry_state = fields.Selection(
         EXPIRY_STATES,
         compute="_compute_expiry_level",
@@ -931,3 +936,21 @@ class StockLot(models.Model):
             expiry=expiry or self.env._("none"),
             why=explanation,
         )
+
+    def _retention_ends(self):
+        """A lot that ever moved is kept from its expiry, or from its last move without one; a lot that
+        never moved records nothing yet."""
+        last_moves = dict(
+            self.env["stock.move.line"]._read_group(
+                [("lot_id", "in", self.ids), ("state", "=", "done")], ["lot_id"], ["date:max"]
+            )
+        )
+        return {
+            lot: self._retention_end_of(
+                lot.product_id,
+                lot.company_id._expiry_date_of(lot.expiration_date),
+                lot.company_id._expiry_date_of(last_moves[lot]),
+            )
+            for lot in self
+            if lot in last_moves
+        }
