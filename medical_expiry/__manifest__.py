@@ -54,6 +54,7 @@
         "views/medical_recall_views.xml",
         "views/medical_qualification_views.xml",
         "views/medical_qualification_guard_views.xml",
+        "views/mail_activity_views.xml",
         "views/medical_expiry_menus.xml",
         "views/medical_first_business_approval_views.xml",
         "report/medical_expiry_workbench_views.xml",

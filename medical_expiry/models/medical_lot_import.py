@@ -452,8 +452,9 @@ class MedicalLotImport(models.AbstractModel):
         location, one line per lot, from the product's inventory adjustment location.
 
         The moves Odoo itself makes when a counted quantity is applied (``is_inventory``), rather than quants
-        written directly: every lot gets its stock move history and the stock its valuation. The cost is
-        Odoo's, one quant created per line and side (bench/: "lot import 10k rows").
+        written directly: every lot gets its stock move history and the stock its valuation. The lots' empty
+        quants, on both sides, are created first in one statement, which Odoo would otherwise create one
+        line at a time (bench/: "lot import 10k rows").
         """
         lines_by_move = defaultdict(list)
         for row in rows:
@@ -492,7 +493,15 @@ class MedicalLotImport(models.AbstractModel):
                     ],
                 }
             )
-        self.env["stock.move"].create(move_vals)._action_done()
+        moves = self.env["stock.move"].create(move_vals)
+        self.env["stock.quant"].sudo()._create_empty_lot_quants(
+            [
+                (line.product_id.id, location.id, line.lot_id.id)
+                for line in moves.move_line_ids
+                for location in (line.location_id, line.location_dest_id)
+            ]
+        )
+        moves._action_done()
 
     @api.model
     def _audit_values(self, rows, lots, filename):

@@ -1,4 +1,5 @@
 from . import test_alerts
+from . import test_alerts_per_warehouse
 from . import test_expiry_rule
 from . import test_kpi_dashboard
 from . import test_lot_expiry
