@@ -25,6 +25,7 @@ from . import stock_location
 from . import stock_lot
 from . import stock_move
 from . import stock_move_line
+from . import stock_move_line_validation
 from . import stock_picking
 from . import stock_quant
 from . import stock_scrap

@@ -3,6 +3,7 @@ from . import test_expiry_rule
 from . import test_kpi_dashboard
 from . import test_lot_expiry
 from . import test_outbound_guard
+from . import test_validation_pipeline
 from . import test_receipt_guard
 from . import test_workbench
 from . import test_reports
