@@ -14,6 +14,7 @@ from . import medical_recall_notice
 from . import medical_udi_parser
 from . import medical_expiry_dashboard
 from . import medical_expiry_rule
+from . import medical_expiry_rule_level
 from . import product_product
 from . import purchase_order
 from . import product_template
@@ -23,6 +24,8 @@ from . import res_partner
 from . import sale_order
 from . import stock_location
 from . import stock_lot
+from . import stock_lot_expiry_level
+from . import stock_lot_outbound
 from . import stock_move
 from . import stock_move_line
 from . import stock_move_line_validation

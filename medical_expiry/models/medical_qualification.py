@@ -25,7 +25,8 @@ SCOPED_TYPES = ("device_trade_licence", "device_trade_filing", "production_licen
 LICENSED_CLASSES = ("2", "3")
 # What a medical institution buying devices must hold (GSP: the distributor verifies its buyers).
 PRACTICE_LICENCE = "practice_licence"
-LEVEL_FIELDS = ["days_to_expiry", "expiry_rule_id", "state"]
+# The stored fields _compute_level sets: the nightly job computes them again for every dated document.
+QUALIFICATION_LEVEL_FIELDS = ["days_to_expiry", "expiry_rule_id", "state"]
 
 
 class MedicalQualification(models.Model):
@@ -241,7 +242,7 @@ class MedicalQualification(models.Model):
     # ------------------------------------------------------------------
     # Which holders are qualified: the one rule the guards apply
     # ------------------------------------------------------------------
-    def _counts(self):
+    def _filter_valid_today(self):
         """Valid today in the company's time zone, judged when asked and not from the state the nightly job
         stores: not revoked, not past its end (an expiring document still counts)."""
         return self.filtered(
@@ -254,7 +255,8 @@ class MedicalQualification(models.Model):
             )
         )
 
-    def _kind(self):
+    def _get_holder_and_type(self):
+        """What a renewal shares with the document it replaces: the holder and the type."""
         return self.partner_id.id, self.product_tmpl_id.id, self.qualification_type
 
     def _renewed(self):
@@ -268,25 +270,29 @@ class MedicalQualification(models.Model):
                 ("partner_id", "in", self.partner_id.ids),
                 ("product_tmpl_id", "in", self.product_tmpl_id.ids),
             ]
-        )._counts()
+        )._filter_valid_today()
         ends = defaultdict(list)
         for document in counting:
-            ends[document._kind()].append((document, document.date_end))
+            ends[document._get_holder_and_type()].append((document, document.date_end))
         return self.filtered(
             lambda document: any(
                 other != document
-                and (not document._counts() or not end or (document.date_end and end > document.date_end))
-                for other, end in ends[document._kind()]
+                and (
+                    not document._filter_valid_today()
+                    or not end
+                    or (document.date_end and end > document.date_end)
+                )
+                for other, end in ends[document._get_holder_and_type()]
             )
         )
 
     def _lapsed(self):
         """The latest lapsed document of each holder and type that has no valid replacement."""
         latest = {}
-        for document in (self - self._counts() - self._renewed()).sorted(
+        for document in (self - self._filter_valid_today() - self._renewed()).sorted(
             lambda document: document.date_end or document.revoked_date
         ):
-            latest[document._kind()] = document
+            latest[document._get_holder_and_type()] = document
         return self.browse([document.id for document in latest.values()])
 
     def _lapse_message(self):
@@ -396,7 +402,9 @@ class MedicalQualification(models.Model):
     def _scope_problems(self, partner, on_file, devices):
         """Each of ``devices`` that no valid licence or filing of ``partner`` covers, saying what is missing:
         any licence, the device's class, or its classification code."""
-        licences = on_file.filtered(lambda document: document.qualification_type in SCOPED_TYPES)._counts()
+        licences = on_file.filtered(
+            lambda document: document.qualification_type in SCOPED_TYPES
+        )._filter_valid_today()
         device_classes = dict(devices._fields["medical_device_class"]._description_selection(self.env))
         problems = []
         for device in devices:
@@ -494,9 +502,9 @@ class MedicalQualification(models.Model):
         qualifications = self.with_context(active_test=False).search(
             ["|", ("date_end", "!=", False), ("expiry_rule_id", "!=", False)]
         )
-        for name in LEVEL_FIELDS:
+        for name in QUALIFICATION_LEVEL_FIELDS:
             self.env.add_to_compute(self._fields[name], qualifications)
-        qualifications.flush_recordset(LEVEL_FIELDS)
+        qualifications.flush_recordset(QUALIFICATION_LEVEL_FIELDS)
 
     @api.model
     def _cron_qualification_alerts(self):

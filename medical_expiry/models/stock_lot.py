@@ -3,45 +3,18 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.osv import expression
 from odoo.tools import SQL
 
-EXPIRY_STATES = [
-    ("no_expiry", "No Expiry"),
-    ("ok", "OK"),
-    ("near_expiry", "Near Expiry"),
-    ("expired", "Expired"),
-]
+from .stock_lot_expiry_level import LOT_LEVEL_FIELDS
+
 BLOCK_REASONS = [
     ("expired", "Expired"),
     ("recall", "Recall"),
     ("quality", "Quality"),
     ("other", "Other"),
 ]
-LEVEL_COLUMNS = ["expiry_state", "expiry_rule_id", "expiry_level_until", "expiry_level_changed_at"]
-# "D - today <operator> n" as a condition on the expiration datetime, given when day today + n starts
-# and ends.
-DAY_RANGES = {
-    "<": lambda start, end: [("expiration_date", "<", start)],
-    "<=": lambda start, end: [("expiration_date", "<", end)],
-    ">": lambda start, end: [("expiration_date", ">=", end)],
-    ">=": lambda start, end: [("expiration_date", ">=", start)],
-    "=": lambda start, end: [("expiration_date", ">=", start), ("expiration_date", "<", end)],
-    "!=": lambda start, end: ["|", ("expiration_date", "<", start), ("expiration_date", ">=", end)],
-}
-# Fields that carry control, never written through write() or create() by anyone:
-# the lot's level, set only by the level computation (stored compute, nightly SQL refresh)...
-LEVEL_FIELDS = frozenset(
-    {
-        "days_to_expiry",
-        "expiry_state",
-        "expiry_rule_id",
-        "expiry_level_until",
-        "expiry_level_changed_at",
-        "outbound_policy",
-    }
-)
-# ...and its block, set only by _block (expiry managers, logged) and _unblock (signed, logged).
+# The fields of a lot's block, set only by _block (expiry managers, logged) and _unblock (signed, logged):
+# with LOT_LEVEL_FIELDS, the fields that carry control, never written through write() or create().
 BLOCK_FIELDS = frozenset(
     {"is_blocked", "block_reason", "block_note", "blocked_by_id", "blocked_date", "unblocked_date"}
 )
@@ -61,45 +34,7 @@ class StockLot(models.Model):
     _inherit = ["stock.lot", "medical.expiry.alert.mixin"]
 
     expiration_date = fields.Datetime(tracking=True)
-    days_to_expiry = fields.Integer(
-        string="Days to Expiry",
-        compute="_compute_days_to_expiry",
-        search="_search_days_to_expiry",
-        aggregator="min",
-        help="Days left until the expiration date, in the company's calendar (0: the last usable day); "
-        "empty when the lot has no expiration date.",
-    )
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
-    expiry_state = fields.Selection(
-        EXPIRY_STATES,
-        compute="_compute_expiry_level",
-        store=True,
-        index=True,
-    )
-    expiry_rule_id = fields.Many2one(
-        "medical.expiry.rule",
-        string="Expiry Level",
-        compute="_compute_expiry_level",
-        store=True,
-        index="btree_not_null",
-        help="The near-expiry level the lot is in, from the most specific rule set of its product.",
-    )
-    expiry_level_changed_at = fields.Datetime(
-        string="Level Changed On",
-        compute="_compute_expiry_level",
-        store=True,
-        index="btree_not_null",
-        help="When the lot last changed level: the alert job looks again at the products whose lots changed.",
-    )
-    expiry_level_until = fields.Date(
-        string="Level Changes On",
-        compute="_compute_expiry_level",
-        store=True,
-        index="btree_not_null",
-        help="The date, in the company's calendar, on which the lot moves to its next level by the passing "
-        "of time alone: the nightly job re-levels only the lots whose date has come.",
-    )
-    outbound_policy = fields.Selection(related="expiry_rule_id.outbound_policy")
     is_blocked = fields.Boolean(string="Blocked", readonly=True, copy=False, tracking=True, index=True)
     block_reason = fields.Selection(BLOCK_REASONS, readonly=True, copy=False, tracking=True)
     block_note = fields.Text(readonly=True, copy=False)
@@ -111,76 +46,6 @@ class StockLot(models.Model):
         copy=False,
         help="A lot a manager unblocked after it expired is not blocked again by the nightly job.",
     )
-
-    @api.depends("expiration_date", "product_id", "company_id")
-    def _compute_expiry_level(self):
-        lots = SQL(
-            "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::timestamp[])"
-            " AS src(id, company_id, product_id, expiration_date)",
-            list(range(len(self))),
-            [lot.company_id.id or None for lot in self],
-            [lot.product_id.id or None for lot in self],
-            [lot.expiration_date or None for lot in self],
-        )
-        self.env.cr.execute(self.env["medical.expiry.rule"]._lot_levels_sql(lots))
-        levels = {index: row for index, *row in self.env.cr.fetchall()}
-        rules = self.env["medical.expiry.rule"]
-        now = self.env.cr.now()
-        for index, lot in enumerate(self):
-            _days, state, rule_id, level_until = levels.get(index, (False, "no_expiry", False, False))
-            if (lot.expiry_state, lot.expiry_rule_id.id) != (state, rule_id):
-                lot.expiry_level_changed_at = now
-            lot.expiry_state = state
-            lot.expiry_rule_id = rules.browse(rule_id)
-            lot.expiry_level_until = level_until
-
-    @api.depends("expiration_date", "company_id")
-    def _compute_days_to_expiry(self):
-        for lot in self:
-            company = lot.company_id._expiry_calendar()
-            expiry = company._expiry_date_of(lot.expiration_date)
-            lot.days_to_expiry = expiry and (expiry - company._expiry_today()).days
-
-    def _search_days_to_expiry(self, operator, value):
-        """Days to expiry as ranges of expiration dates, one per time zone of the companies: the lot
-        table's index on the date still serves, and the condition combines with any other."""
-        if operator not in DAY_RANGES or isinstance(value, bool) or not isinstance(value, int):
-            raise UserError(self.env._("Search days to expiry with a whole number of days."))
-        domains = []
-        for tz_companies in (
-            self.env["res.company"].sudo().search([("expiry_tz", "!=", False)]).grouped("expiry_tz").values()
-        ):
-            company = tz_companies[0]
-            day = company._expiry_today() + timedelta(days=value)
-            start, end = company._expiry_day_start(day), company._expiry_day_start(day + timedelta(days=1))
-            of_companies = [("company_id", "in", tz_companies.ids)]
-            if self.env.company in tz_companies:
-                of_companies = expression.OR([of_companies, [("company_id", "=", False)]])
-            domains.append(expression.AND([of_companies, DAY_RANGES[operator](start, end)]))
-        return expression.OR(domains)
-
-    @api.model
-    def _days_to_expiry_sql(self, alias, now=None):
-        """SQL form of ``days_to_expiry`` for the lot table aliased ``alias``: D - today, company calendar.
-
-        ``now``: SQL of the current naive UTC time (a view passes ``now()``); by default the server's now.
-        """
-        Company = self.env["res.company"]
-        company = SQL.identifier(alias, "company_id")
-        now = now or SQL("%s::timestamp", fields.Datetime.now())
-        return SQL(
-            "(%s - %s)",
-            Company._expiry_local_date_sql(SQL.identifier(alias, "expiration_date"), company),
-            Company._expiry_local_date_sql(now, company),
-        )
-
-    def _field_to_sql(self, alias, fname, query=None, flush=True):
-        """Days to expiry change every day: derived in SQL, never stored, yet sortable and groupable."""
-        if fname == "days_to_expiry":
-            if flush:
-                self.flush_model(["expiration_date", "company_id"])
-            return self._days_to_expiry_sql(alias)
-        return super()._field_to_sql(alias, fname, query, flush)
 
     # ------------------------------------------------------------------
     # Expiry dates are calendar dates
@@ -216,7 +81,7 @@ class StockLot(models.Model):
         """A new lot starts unblocked, at the level its date gives: no default, from context or
         ir.default, may set a control field."""
         defaults = super().default_get(fields_list)
-        for name in LEVEL_FIELDS | BLOCK_FIELDS:
+        for name in LOT_LEVEL_FIELDS | BLOCK_FIELDS:
             defaults.pop(name, None)
         return defaults
 
@@ -252,7 +117,7 @@ class StockLot(models.Model):
     def _check_control_fields_untouched(self, vals):
         """Refuse, whoever calls, a write of the level, of the block outside ``_block``/``_unblock`` (on
         no lots: a lot is never created blocked), or of a product that would give a lot another date."""
-        level = LEVEL_FIELDS.intersection(vals)
+        level = LOT_LEVEL_FIELDS.intersection(vals)
         if level:
             raise UserError(
                 self.env._(
@@ -307,49 +172,6 @@ class StockLot(models.Model):
     # ------------------------------------------------------------------
     # Daily job
     # ------------------------------------------------------------------
-    @api.model
-    def _refresh_expiry_levels(self, due_only=False):
-        """Re-level lots in one UPDATE; returns the ids of the lots that became expired in this pass.
-
-        After a change of the rule library every lot is re-levelled; the nightly pass (``due_only``) only
-        the lots whose level changes today (``expiry_level_until`` has come in their company's calendar),
-        so a night on which no lot crosses a threshold writes nothing.
-        """
-        self.env.flush_all()
-        due = SQL("TRUE")
-        if due_only:
-            # Lots never levelled (written in SQL: an import, a migration) are due as well.
-            due = SQL(
-                "expiry_state IS NULL OR expiry_level_until <= %s",
-                self.env["res.company"]._expiry_local_date_sql(
-                    SQL("%s::timestamp", fields.Datetime.now()), SQL("company_id")
-                ),
-            )
-        lots = SQL("SELECT id, company_id, product_id, expiration_date FROM stock_lot WHERE %s", due)
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE stock_lot lot
-                   SET expiry_state = level.state, expiry_rule_id = level.rule_id,
-                       expiry_level_until = level.level_until,
-                       expiry_level_changed_at = CASE
-                           WHEN (lot.expiry_state, lot.expiry_rule_id)
-                                IS DISTINCT FROM (level.state, level.rule_id)
-                           THEN %s ELSE lot.expiry_level_changed_at END
-                  FROM (%s) AS level(id, days, state, rule_id, level_until), stock_lot old
-                 WHERE lot.id = level.id AND old.id = level.id
-                   AND (lot.expiry_state, lot.expiry_rule_id, lot.expiry_level_until)
-                       IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
-             RETURNING lot.id, level.state, old.expiry_state
-                """,
-                self.env.cr.now(),
-                self.env["medical.expiry.rule"]._lot_levels_sql(lots),
-            )
-        )
-        changed = self.env.cr.fetchall()
-        self.invalidate_model(LEVEL_COLUMNS)
-        return [lot_id for lot_id, state, old_state in changed if state == "expired" != old_state]
-
     @api.model
     def _cron_refresh_expiry(self):
         """Nightly: re-level the lots whose level changes today, then block the expired ones nobody has
@@ -735,17 +557,6 @@ class StockLot(models.Model):
             signature=signature,
         )
 
-    def _is_quarantine_bound(self):
-        """Whether stock of this lot coming back from a customer must go to quarantine, not to stock:
-        when it may not leave again (the outbound guard's refusals) or is expired or near expiry."""
-        return bool(self.filtered_domain(self._quarantine_bound_domain()))
-
-    @api.model
-    def _quarantine_bound_domain(self):
-        return expression.OR(
-            [self._outbound_refused_domain(), [("expiry_state", "in", ("expired", "near_expiry"))]]
-        )
-
     # ------------------------------------------------------------------
     # Origin
     # ------------------------------------------------------------------
@@ -774,89 +585,11 @@ class StockLot(models.Model):
             lot_id_sql,
         )
 
-    # ------------------------------------------------------------------
-    # Outbound guard
-    # ------------------------------------------------------------------
-    @api.model
-    def _is_outbound_route(self, source, destination, picking_type):
-        """Whether a move takes stock towards a customer, another warehouse or a delivery step.
-
-        Moves into quarantine, back to a supplier, to scrap or within a warehouse outside the delivery
-        route stay free: that is how bad stock is taken out of the way. So are arrivals from transit into a
-        warehouse: the goods left already, and what may not leave arrives in quarantine.
-        """
-        if (
-            source.usage not in ("internal", "transit")
-            or destination.usage not in ("customer", "transit", "internal")
-            or destination.is_quarantine
-        ):
-            return False
-        if source.usage == "transit":
-            return destination.usage == "customer"
-        if destination.usage != "internal":
-            return True
-        warehouse = picking_type.warehouse_id
-        return (
-            destination.warehouse_id != source.warehouse_id
-            or picking_type.code == "outgoing"
-            or picking_type in (warehouse.pick_type_id | warehouse.pack_type_id)
-        )
-
-    @api.model
-    def _outbound_refusal_domains(self, min_shelf_life_days=0):
-        """Which lots may never leave sellable stock: one domain per reason.
-
-        The one definition of "may this lot leave", used by reservation, validation, the workbench's FEFO
-        rank and forecast, the FEFO-deviation mark and quarantine routing; SQL forms are derived from it
-        (``_outbound_refused_sql``). Expired lots of medical devices are refused outright, from the day
-        after their 有效期至 in the company's calendar; for other goods product_expiry's confirmation
-        stands until the nightly job blocks them. ``min_shelf_life_days``: the customer's minimum.
-        """
-        refusals = {
-            "blocked": [("is_blocked", "=", True)],
-            "expired": [("product_id.medical_device_class", "!=", False), ("days_to_expiry", "<", 0)],
-            "level": [("expiry_rule_id.outbound_policy", "=", "block")],
-        }
-        if min_shelf_life_days:
-            refusals["shelf_life"] = [("days_to_expiry", "<", min_shelf_life_days)]
-        return refusals
-
-    @api.model
-    def _outbound_refused_domain(self, min_shelf_life_days=0):
-        return expression.OR(self._outbound_refusal_domains(min_shelf_life_days).values())
-
-    @api.model
-    def _outbound_refused_sql(self, lot_id_sql, min_shelf_life_days=0):
-        """SQL condition, true when the lot whose id is ``lot_id_sql`` may not leave (from the domain)."""
-        refused = self.with_context(active_test=False)._search(
-            self._outbound_refused_domain(min_shelf_life_days)
-        )
-        return SQL("%s IN %s", lot_id_sql, refused.subselect())
-
-    def _outbound_refusal_message(self, reason, min_shelf_life_days=0):
+    def _first_supplier_receipt_line(self):
+        """The done move line of the first receipt from a supplier that brought this lot in."""
+        if not self:
+            return self.env["stock.move.line"]
         self.ensure_one()
-        company = self.company_id._expiry_calendar()
-        expiry = self.expiration_date and fields.Date.to_string(company._expiry_date_of(self.expiration_date))
-        explanation = {
-            "blocked": self.env._(
-                "blocked (%s)",
-                dict(self._fields["block_reason"]._description_selection(self.env)).get(
-                    self.block_reason, ""
-                ),
-            ),
-            "expired": self.env._("expired"),
-            "level": self.env._("in level “%s”, which blocks shipping", self.expiry_rule_id.name),
-            "shelf_life": self.env._(
-                "less shelf life left than the customer accepts (%(days)s days left, at least %(min)s "
-                "needed)",
-                days=self.days_to_expiry,
-                min=min_shelf_life_days,
-            ),
-        }[reason]
-        return self.env._(
-            "Lot %(lot)s of %(product)s (expires %(expiry)s): %(why)s",
-            lot=self.name,
-            product=self.product_id.display_name,
-            expiry=expiry or self.env._("none"),
-            why=explanation,
-        )
+        self.env.flush_all()
+        self.env.cr.execute(self._first_supplier_receipt_sql(self.id))
+        return self.env["stock.move.line"].browse(line_id for line_id, *_origin in self.env.cr.fetchall())

@@ -1,5 +1,6 @@
 from . import test_alerts
 from . import test_expiry_rule
+from . import test_expiry_levels
 from . import test_kpi_dashboard
 from . import test_lot_expiry
 from . import test_outbound_guard
