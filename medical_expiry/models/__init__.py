@@ -24,6 +24,7 @@ from . import res_partner
 from . import sale_order
 from . import stock_location
 from . import stock_lot
+from . import stock_lot_expiry_alert
 from . import stock_lot_expiry_level
 from . import stock_lot_outbound
 from . import stock_move
