@@ -5,6 +5,7 @@ from . import medical_append_only_mixin
 from . import medical_audit_log
 from . import medical_expiry_alert_mixin
 from . import medical_qualification
+from . import medical_qualification_guard
 from . import medical_qualification_guarded_mixin
 from . import medical_lot_import
 from . import medical_signature
