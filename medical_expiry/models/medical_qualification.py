@@ -14,6 +14,13 @@ PRODUCT_TYPES = [
     ("filing_certificate", "Device Filing Certificate"),
 ]
 QUALIFICATION_TYPES = PARTNER_TYPES + PRODUCT_TYPES
+# The partner documents that allow trading devices, within the classes and codes they list.
+SCOPED_TYPES = ("device_trade_licence", "device_trade_filing", "production_licence")
+# Trading class I devices needs neither licence nor filing (医疗器械经营监督管理办法): only classes II
+# and III must be covered by the licence of a supplier or of a distributor buying them.
+LICENSED_CLASSES = ("2", "3")
+# What a medical institution buying devices must hold (GSP: the distributor verifies its buyers).
+PRACTICE_LICENCE = "practice_licence"
 # The stored fields _compute_level sets: the nightly job computes them again for every dated document.
 QUALIFICATION_LEVEL_FIELDS = ["days_to_expiry", "expiry_rule_id", "state"]
 

@@ -5,13 +5,7 @@ from markupsafe import Markup
 from odoo import api, models
 from odoo.exceptions import UserError
 
-# The partner documents that allow trading devices, within the classes and codes they list.
-SCOPED_TYPES = ("device_trade_licence", "device_trade_filing", "production_licence")
-# Trading class I devices needs neither licence nor filing (医疗器械经营监督管理办法): only classes II
-# and III must be covered by the licence of a supplier or of a distributor buying them.
-LICENSED_CLASSES = ("2", "3")
-# What a medical institution buying devices must hold (GSP: the distributor verifies its buyers).
-PRACTICE_LICENCE = "practice_licence"
+from .medical_qualification import LICENSED_CLASSES, PRACTICE_LICENCE, SCOPED_TYPES
 
 
 class MedicalQualification(models.Model):
