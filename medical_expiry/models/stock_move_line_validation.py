@@ -11,10 +11,12 @@ VALIDATION_PASS_KEY = "medical_expiry.validation_pass"
 
 
 class ValidationPass:
-    """One validation: the lines it checked, and what its checks let through, logged once they are done."""
+    """One validation: the lines and transfers it checked, and what its checks let through, logged once the
+    lines are done."""
 
     def __init__(self):
         self.checked_line_ids = set()
+        self.checked_picking_ids = set()
         # [(line, chatter subject or None, message)]: what the expiry guards let through with a warning.
         self.expiry_warnings = []
         # The customer returns above what was delivered that a manager accepted (``_customer_return_excess``).
@@ -27,14 +29,16 @@ class ValidationPass:
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"  # pylint: disable=consider-merging-classes-inherited
 
-    def _check_before_done(self):
+    def _check_before_done(self, pickings=None):
         """The validation pipeline: every check a move line passes before it is done, once per validation.
 
         1. ``_check_expiry_guards``: what may not leave (``stock.lot._outbound_refusal_domains``: expired,
            blocked, a level that blocks, below the customer's minimum shelf life) and what may not come in
            (no expiration date, too short a shelf life at receipt).
         2. ``_check_customer_returns``: no customer returns more than it holds, unless a manager accepts.
-        3. ``stock.picking._check_qualifications``: the partner's licences and the devices' registrations.
+        3. ``stock.picking._check_qualifications`` of ``pickings``, the transfers being validated: the
+           partner's licences and the devices' registrations (a move done on its own, a scrap from a
+           transfer say, does not validate its transfer).
 
         Where it runs:
 
@@ -42,22 +46,25 @@ class StockMoveLine(models.Model):
           ``_pre_action_done_hook`` runs the checks first: a refusal comes before Odoo's backorder wizard
           and product_expiry's expired-lot confirmation, and before the signature a release from
           quarantine asks for.
-        - ``_action_done``, which every way of doing a line ends in (transfers, scraps, inventory, code),
-          runs them for the lines the pass has not checked yet: once in all for a validated transfer, and
-          still for lines done from code (``move._action_done()``, ``move_line._action_done()``). It also
-          sends customer returns of lots that may not leave to quarantine (before the checks), and checks
-          the signature of a release from quarantine (``_check_quarantine_release_signed``, after them).
+        - ``stock.picking._action_done`` runs them for transfers done from code, and the lines'
+          ``_action_done``, which every way of doing a line ends in (transfers, scraps, inventory, code),
+          for lines done on their own (``move._action_done()``, ``move_line._action_done()``); each only
+          for what the pass has not checked yet. The lines' ``_action_done`` also sends returns of lots
+          that may not leave to quarantine (before the checks), and checks the signature of a release from
+          quarantine (``_check_quarantine_release_signed``, after them).
         - When the pass closes, the lines are done: ``_log_validation_pass`` logs what the checks let
           through. ``stock.move._action_done`` then marks FEFO deviations and expiry-driven outbounds.
         """
         with self._validation_pass() as validation:
             lines = self.filtered(lambda line: line.id not in validation.checked_line_ids)
-            if not lines:
-                return
-            expiry_warnings = lines._check_expiry_guards()
-            return_overrides = lines._check_customer_returns()
-            qualification_problems = lines.picking_id._check_qualifications()
+            pickings = (pickings or self.env["stock.picking"]).filtered(
+                lambda picking: picking.id not in validation.checked_picking_ids
+            )
+            expiry_warnings = lines._check_expiry_guards() if lines else []
+            return_overrides = lines._check_customer_returns() if lines else []
+            qualification_problems = pickings._check_qualifications() if pickings else {}
             validation.checked_line_ids.update(lines.ids)
+            validation.checked_picking_ids.update(pickings.ids)
             validation.expiry_warnings += expiry_warnings
             validation.return_overrides += return_overrides
             validation.qualification_problems.update(qualification_problems)
@@ -96,9 +103,8 @@ class StockMoveLine(models.Model):
     def _log_validation_pass(self, validation):
         """Log what the checks of a validation let through, for the lines that are done by now."""
         done = self.browse(validation.checked_line_ids).exists().filtered(lambda line: line.state == "done")
-        if not done:
-            return
-        self._log_return_overrides(validation.return_overrides)
+        if done:
+            self._log_return_overrides(validation.return_overrides)
         self.env["stock.picking"]._log_qualification_passes(
             {
                 picking: problems

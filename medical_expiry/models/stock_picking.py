@@ -85,7 +85,7 @@ class StockPicking(models.Model):
         # A hard refusal comes before any wizard (backorder, product_expiry's expired-lot confirmation);
         # the signature for a release from quarantine comes after them, right before the transfer is done.
         # The pipeline: stock.move.line._check_before_done.
-        self.move_line_ids._check_before_done()
+        self.move_line_ids._check_before_done(self)
         res = super()._pre_action_done_hook()
         if res is not True:
             return res
@@ -109,7 +109,10 @@ class StockPicking(models.Model):
         )
 
     def _action_done(self):
-        res = super()._action_done()
+        with self.env["stock.move.line"]._validation_pass():
+            # Transfers done from code skip the pre-hook: the pipeline runs here for them.
+            self.move_line_ids._check_before_done(self)
+            res = super()._action_done()
         self.env["medical.recall"]._refresh_progress_of_lots(
             self.move_line_ids.filtered(lambda ml: ml.quantity > 0).lot_id
         )

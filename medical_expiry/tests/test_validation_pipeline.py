@@ -44,13 +44,13 @@ class TestValidationPipeline(QualificationCase):
         self._set_lines(delivery, (lot, quantity))
         return delivery
 
-    def _assert_checked_once(self, calls, lines):
+    def _assert_checked_once(self, calls, lines, pickings):
         self.assertEqual(
             {method_name: calls[method_name] for _model, method_name in PIPELINE_CHECKS},
             {
                 "_check_expiry_guards": [sorted(lines.ids)],
                 "_check_customer_returns": [sorted(lines.ids)],
-                "_check_qualifications": [sorted(lines.picking_id.ids)],
+                "_check_qualifications": [sorted(pickings.ids)] if pickings else [],
             },
         )
 
@@ -63,7 +63,7 @@ class TestValidationPipeline(QualificationCase):
         calls = self._record_checks()
         delivery.button_validate()
         self.assertEqual(delivery.state, "done")
-        self._assert_checked_once(calls, lines)
+        self._assert_checked_once(calls, lines, lines.picking_id)
         # What the guard let through is logged once, on the lot.
         override = self._audit_rows(lines.lot_id, "guard_override")
         self.assertEqual(len(override), 1)
@@ -80,15 +80,24 @@ class TestValidationPipeline(QualificationCase):
         calls = self._record_checks()
         pickings.button_validate()
         self.assertEqual(pickings.mapped("state"), ["done", "done"])
-        self._assert_checked_once(calls, lines)
+        self._assert_checked_once(calls, lines, lines.picking_id)
+
+    def test_a_transfer_done_from_code_is_checked_once(self):
+        delivery = self._delivery()
+        lines = delivery.move_line_ids
+        calls = self._record_checks()
+        delivery._action_done()
+        self.assertEqual(delivery.state, "done")
+        self._assert_checked_once(calls, lines, delivery)
 
     def test_moves_done_from_code_are_checked_once(self):
+        """Moves done on their own meet the expiry guards; they do not validate their transfer."""
         delivery = self._delivery()
         lines = delivery.move_line_ids
         calls = self._record_checks()
         delivery.move_ids._action_done()
         self.assertEqual(delivery.move_ids.state, "done")
-        self._assert_checked_once(calls, lines)
+        self._assert_checked_once(calls, lines, None)
 
     def test_a_new_validation_checks_again(self):
         """A wizard ends a validation: confirming it validates again, with the checks."""
@@ -97,13 +106,13 @@ class TestValidationPipeline(QualificationCase):
         calls = self._record_checks()
         wizard = delivery.button_validate()
         self.assertEqual(wizard["res_model"], "stock.backorder.confirmation")
-        self._assert_checked_once(calls, lines)
+        self._assert_checked_once(calls, lines, lines.picking_id)
         calls.clear()
         delivery.with_context(
             skip_backorder=True, picking_ids_not_to_backorder=delivery.ids
         ).button_validate()
         self.assertEqual(delivery.state, "done")
-        self._assert_checked_once(calls, lines)
+        self._assert_checked_once(calls, lines, lines.picking_id)
 
     # ------------------------------------------------------------------
     # Refusals come before Odoo's wizards
@@ -150,8 +159,20 @@ class TestValidationPipeline(QualificationCase):
             delivery.move_line_ids._action_done()
         self.assertNotEqual(delivery.move_line_ids.state, "done")
 
-    def test_moves_done_from_code_are_refused_by_the_qualification_guard(self):
+    def test_a_scrap_from_a_transfer_does_not_validate_the_transfer(self):
+        """Damaged units of a delivery to a customer whose licence lapsed are still scrapped."""
         delivery = self._delivery(customer=self.hospital)
-        with self.assertRaisesRegex(UserError, "People's Hospital"):
-            delivery.move_ids._action_done()
-        self.assertNotEqual(delivery.move_ids.state, "done")
+        self.assertTrue(delivery.qualification_alert)
+        damaged = self._create_lot(self.syringe, 300, quantity=3, name="SYR-DAMAGED")
+        scrap = self.env["stock.scrap"].create(
+            {
+                "product_id": self.syringe.id,
+                "lot_id": damaged.id,
+                "scrap_qty": 1,
+                "picking_id": delivery.id,
+                "location_id": self.stock.id,
+            }
+        )
+        scrap.action_validate()
+        self.assertEqual(scrap.state, "done")
+        self.assertNotEqual(delivery.state, "done")
