@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 # GSP 首营审核: the paperwork a distributor keeps on file for its partners and for the devices it trades.
 PARTNER_TYPES = [
@@ -221,8 +221,7 @@ class MedicalQualification(models.Model):
     # ------------------------------------------------------------------
     def _revoke(self, reason):
         """A document withdrawn by its authority stops counting at once, whatever its dates say."""
-        if not (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_compliance")):
-            raise AccessError(self.env._("Only compliance officers can revoke a qualification."))
+        self.env["res.users"]._check_expiry_compliance(self.env._("Revoke a Qualification"))
         if not (reason or "").strip():
             raise UserError(self.env._("Say why the qualification is revoked."))
         self.write(
@@ -236,8 +235,7 @@ class MedicalQualification(models.Model):
         )
 
     def _check_override_allowed(self):
-        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(self.env._("Only expiry managers can override a qualification check."))
+        self.env["res.users"]._check_expiry_manager(self.env._("Override a Qualification Check"))
 
     # ------------------------------------------------------------------
     # Daily job and alerts

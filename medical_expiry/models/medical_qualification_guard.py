@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import api, models
 from odoo.exceptions import UserError
 
+from .medical_override import QUALIFICATION_OVERRIDE, override_reason
 from .medical_qualification import LICENSED_CLASSES, PRACTICE_LICENCE, SCOPED_TYPES
 
 
@@ -228,12 +229,12 @@ class MedicalQualification(models.Model):
     @api.model
     def _check_guard(self, document, problems):
         """The company's qualification policy: under *block*, refuse ``document`` unless a manager
-        overrides with a reason (``medical_qualification_override_reason`` in the context)."""
+        overrides with a reason (``_run_overriding_qualifications``)."""
         if not problems:
             return
-        if self.env.context.get("medical_qualification_override_reason"):
-            self._check_override_allowed()
-        elif document.company_id.qualification_policy == "block":
+        if override_reason(document, QUALIFICATION_OVERRIDE):
+            return
+        if document.company_id.qualification_policy == "block":
             raise UserError(
                 self.env._(
                     "%(document)s cannot go on: a qualification is missing or has lapsed.\n%(problems)s\n"
@@ -256,6 +257,6 @@ class MedicalQualification(models.Model):
             document,
             "guard_override",
             new_values={document.id: {"qualification_problems": problems}},
-            reason=self.env.context.get("medical_qualification_override_reason")
+            reason=override_reason(document, QUALIFICATION_OVERRIDE)
             or self.env._("The company's qualification policy warns."),
         )

@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from .medical_override import RETURN_OVERRIDE, override_reason
+
 
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
@@ -260,8 +262,7 @@ class StockMoveLine(models.Model):
         excess = self._customer_return_excess()
         if not excess:
             return []
-        reason = self.env.context.get("medical_return_override_reason")
-        if reason and (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_manager")):
+        if override_reason(self.picking_id, RETURN_OVERRIDE):
             return excess
         messages = []
         for item in excess:
@@ -301,7 +302,7 @@ class StockMoveLine(models.Model):
 
     def _log_return_overrides(self, excess):
         """Log each accepted excess on its lot (created by now if the return named a new one)."""
-        reason = self.env.context.get("medical_return_override_reason")
+        reason = override_reason(self.picking_id, RETURN_OVERRIDE)
         for item in excess:
             lot = item["lot"] or self.env["stock.lot"].search(
                 [("name", "=", item["name"]), ("product_id", "=", item["product"].id)], limit=1

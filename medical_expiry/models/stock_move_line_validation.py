@@ -91,12 +91,8 @@ class StockMoveLine(models.Model):
             signature = releases._check_quarantine_release_signed()
             release_values = releases._audit_movements()
             res = super()._action_done()
-            self.env["medical.audit.log"]._log(
-                releases.lot_id,
-                "quarantine_release",
-                new_values=release_values,
-                reason=self.env.context.get("medical_audit_reason"),
-                signature=signature,
+            releases.picking_id._log_signed_action(
+                "quarantine_release", signature, new_values=release_values, records=releases.lot_id
             )
         return res
 
@@ -104,7 +100,7 @@ class StockMoveLine(models.Model):
         """Log what the checks of a validation let through, for the lines that are done by now."""
         done = self.browse(validation.checked_line_ids).exists().filtered(lambda line: line.state == "done")
         if done:
-            self._log_return_overrides(validation.return_overrides)
+            done._log_return_overrides(validation.return_overrides)
         self.env["stock.picking"]._log_qualification_passes(
             {
                 picking: problems
