@@ -7,6 +7,9 @@ from . import medical_expiry_alert_mixin
 from . import medical_qualification
 from . import medical_qualification_guard
 from . import medical_qualification_guarded_mixin
+from . import medical_retention_mixin
+from . import medical_first_business_approval
+from . import medical_first_business_holder_mixin
 from . import medical_lot_import
 from . import medical_signed_mixin
 from . import medical_signature

@@ -19,8 +19,9 @@ IMPORT_HEADERS = {
     "expiration_date": ("expiration_date", "有效期至"),
     "quantity": ("quantity", "数量"),
     "location": ("location", "库位"),
+    "sterilisation_lot": ("sterilisation_lot", "灭菌批号"),
 }
-OPTIONAL_COLUMNS = {"production_date"}
+OPTIONAL_COLUMNS = {"production_date", "sterilisation_lot"}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
 # Errors listed in the message refusing an all-or-nothing import; the dry-run report has every row.
 ERRORS_SHOWN = 20
@@ -233,6 +234,7 @@ class MedicalLotImport(models.AbstractModel):
                     "location": location,
                     "production_date": production_date,
                     "expiration_date": expiration_date,
+                    "sterilisation_lot": self._text(values.get("sterilisation_lot")) or False,
                     "quantity": quantity,
                 }
             )
@@ -396,6 +398,7 @@ class MedicalLotImport(models.AbstractModel):
             (self.env._("Expiration Date"), 14),
             (self.env._("Quantity"), 10),
             (self.env._("Location"), 20),
+            (self.env._("Sterilisation Lot"), 16),
             (self.env._("Status"), 8),
             (self.env._("Messages"), 60),
         ]
@@ -426,6 +429,7 @@ class MedicalLotImport(models.AbstractModel):
                         "company_id": self.env.company.id,
                         "expiration_date": self.env.company._expiry_datetime_of(row["expiration_date"]),
                         "production_date": row["production_date"],
+                        "sterilisation_lot": row["sterilisation_lot"],
                     }
                     for row in new_lots.values()
                 ]

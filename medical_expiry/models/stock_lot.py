@@ -25,7 +25,7 @@ BLOCK_WRITE_KEY = "medical_expiry.lots_in_block_write"
 
 class StockLot(models.Model):
     _name = "stock.lot"
-    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin"]
+    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin", "medical.retention.mixin"]
 
     def _signed_actions(self):
         return {
@@ -46,6 +46,11 @@ class StockLot(models.Model):
 
     expiration_date = fields.Datetime(tracking=True)
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
+    sterilisation_lot = fields.Char(
+        help="灭菌批号 of a sterile device: read from its UDI at receipt (MA carriers) or imported; printed "
+        "on vouchers and recall notices.",
+    )
+    medical_sterile = fields.Boolean(related="product_id.medical_sterile")
     is_blocked = fields.Boolean(string="Blocked", readonly=True, copy=False, tracking=True, index=True)
     block_reason = fields.Selection(BLOCK_REASONS, readonly=True, copy=False, tracking=True)
     block_note = fields.Text(readonly=True, copy=False)
@@ -299,3 +304,21 @@ class StockLot(models.Model):
         self.env.flush_all()
         self.env.cr.execute(self._first_supplier_receipt_sql(self.id))
         return self.env["stock.move.line"].browse(line_id for line_id, *_origin in self.env.cr.fetchall())
+
+    def _retention_ends(self):
+        """A lot that ever moved is kept from its expiry, or from its last move without one; a lot that
+        never moved records nothing yet."""
+        last_moves = dict(
+            self.env["stock.move.line"]._read_group(
+                [("lot_id", "in", self.ids), ("state", "=", "done")], ["lot_id"], ["date:max"]
+            )
+        )
+        return {
+            lot: self._retention_end_of(
+                lot.product_id,
+                lot.company_id._expiry_date_of(lot.expiration_date),
+                lot.company_id._expiry_date_of(last_moves[lot]),
+            )
+            for lot in self
+            if lot in last_moves
+        }

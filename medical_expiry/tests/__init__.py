@@ -32,4 +32,7 @@ from . import test_signed_actions
 from . import test_i18n
 from . import test_tours
 from . import test_test_modules
+from . import test_first_business_approval
+from . import test_record_retention
+from . import test_sterilisation_lot
 from . import test_expiry_permissions

@@ -19,9 +19,20 @@ class MedicalQualificationReportWizard(models.TransientModel):
         help="Also list the documents already expired or revoked that no valid renewal replaces.",
     )
 
+    include_approvals = fields.Boolean(
+        string="Include First-Business Approvals",
+        help="Also list each supplier's and device's first-business approval (首营审核): its state, who "
+        "signed it when, and the documents on file that answer its checklist.",
+    )
+
     def _report_data(self):
         self.ensure_one()
-        data = {"days": self.days, "holder": self.holder, "include_lapsed": self.include_lapsed}
+        data = {
+            "days": self.days,
+            "holder": self.holder,
+            "include_lapsed": self.include_lapsed,
+            "include_approvals": self.include_approvals,
+        }
         self.env[REPORT]._check_data(data)
         return data
 
