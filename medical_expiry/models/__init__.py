@@ -5,6 +5,7 @@ from . import medical_append_only_mixin
 from . import medical_audit_log
 from . import medical_expiry_alert_mixin
 from . import medical_qualification
+from . import medical_qualification_guard
 from . import medical_qualification_guarded_mixin
 from . import medical_retention_mixin
 from . import medical_first_business_approval
@@ -22,6 +23,7 @@ from . import medical_udi_parser
 from . import medical_expiry_kpi
 from . import medical_expiry_kpi_source
 from . import medical_expiry_rule
+from . import medical_expiry_rule_level
 from . import product_product
 from . import purchase_order
 from . import product_template
@@ -32,8 +34,12 @@ from . import res_users
 from . import sale_order
 from . import stock_location
 from . import stock_lot
+from . import stock_lot_expiry_alert
+from . import stock_lot_expiry_level
+from . import stock_lot_outbound
 from . import stock_move
 from . import stock_move_line
+from . import stock_move_line_validation
 from . import stock_picking
 from . import stock_quant
 from . import stock_scrap

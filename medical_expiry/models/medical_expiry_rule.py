@@ -1,12 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from .medical_qualification import QUALIFICATION_TYPES
 from .medical_signed_mixin import SignedAction
 
-# The fields that decide which level a lot or a qualification is in: changing one of them re-levels all.
-LEVEL_FIELDS = {
+# The fields of a rule that decide which level a lot or a qualification is in: changing one re-levels all.
+LEVEL_DECIDING_FIELDS = {
     "days_before_expiry",
     "company_id",
     "categ_id",
@@ -22,6 +21,8 @@ ALERT_GROUPINGS = [
     ("lot", "One Alert per Lot"),
 ]
 OUTBOUND_POLICIES = [("allow", "Allow Shipping"), ("warn", "Ship with Warning"), ("block", "Block Shipping")]
+# What a level suggests doing with its stock, and the stock.quant method that starts it (the workbench's
+# Suggested Action button).
 SUGGESTED_ACTIONS = [
     ("none", "None"),
     ("return_supplier", "Return to Supplier"),
@@ -30,6 +31,13 @@ SUGGESTED_ACTIONS = [
     ("adjust_purchase", "Adjust Purchasing"),
     ("scrap", "Scrap"),
 ]
+SUGGESTED_ACTION_METHODS = {
+    "return_supplier": "action_return_to_supplier",
+    "clearance": "action_clearance_sale",
+    "transfer": "action_transfer_to_warehouse",
+    "adjust_purchase": "action_adjust_purchase",
+    "scrap": "action_scrap_expired",
+}
 # The fields a person sets on a rule, each change signed in the rule change window.
 EDITABLE_FIELDS = (
     "name",
@@ -176,7 +184,7 @@ class MedicalExpiryRule(models.Model):
                 or "company"
             )
 
-    @api.constrains(*LEVEL_FIELDS)
+    @api.constrains(*LEVEL_DECIDING_FIELDS)
     def _check_rule(self):
         for rule in self:
             if rule.days_before_expiry < 0:
@@ -238,7 +246,7 @@ class MedicalExpiryRule(models.Model):
         self._log_signed_action(
             "rule_change", signature, old_values=old, new_values=self._audited_values(audited)
         )
-        if LEVEL_FIELDS.intersection(vals):
+        if LEVEL_DECIDING_FIELDS.intersection(vals):
             self._refresh_levels()
         return res
 
@@ -307,115 +315,3 @@ class MedicalExpiryRule(models.Model):
         )
         stored = [name for name in names if self._fields[name].store]
         return {values.pop("id"): values for values in self.read(stored)}
-
-    @api.model
-    def _lot_levels_sql(self, lots):
-        """SQL classifying lots: rows (id, days_to_expiry, expiry_state, rule_id, level_until).
-
-        The one place that decides a lot's level, for the stored compute, the daily job and the reports.
-        ``lots`` is an SQL query with the columns id, company_id, product_id, expiration_date.
-        Days are counted in the company's calendar (``res.company._expiry_local_date_sql``): a lot of
-        有效期至 D has D - today days left and is expired from the day after D. ``level_until`` is the date
-        on which the level changes next by the passing of time alone (the next threshold of its rule set,
-        or D + 1 when it expires); it is empty for expired lots and lots without a date.
-        Ranking a lot's candidate rules: product scope first, then the deepest matching category
-        (a longer parent_path is a deeper one), then the company default; within a scope, a rule of
-        the lot's company comes before a rule for every company. A lot shared between companies
-        (no company of its own) takes the rules of any company.
-        """
-        Company = self.env["res.company"]
-        return SQL(
-            """
-            WITH lot AS (
-                SELECT src.id, src.company_id, src.product_id, src.expiration_date,
-                       %(expiry_date)s AS expiry_date, %(expiry_date)s - %(today)s AS days,
-                       categ.parent_path
-                  FROM (%(lots)s) AS src
-                  JOIN product_product product ON product.id = src.product_id
-                  JOIN product_template template ON template.id = product.product_tmpl_id
-                  JOIN product_category categ ON categ.id = template.categ_id
-            ), candidate AS (
-                SELECT lot.id AS lot_id, rule.id AS rule_id, rule.days_before_expiry,
-                       2 * CASE WHEN rule.product_id IS NOT NULL THEN 0
-                                WHEN rule.categ_id IS NOT NULL THEN 100000 - length(rule_categ.parent_path)
-                                ELSE 200000 END
-                       + (rule.company_id IS NULL)::int AS rank
-                  FROM lot
-                  JOIN medical_expiry_rule rule
-                    ON rule.active AND rule.applies_to = 'lot'
-                   AND (rule.company_id IS NULL OR lot.company_id IS NULL OR rule.company_id = lot.company_id)
-             LEFT JOIN product_category rule_categ ON rule_categ.id = rule.categ_id
-                 WHERE rule.product_id = lot.product_id
-                    OR (rule.product_id IS NULL AND rule.categ_id IS NULL)
-                    OR (rule.product_id IS NULL AND starts_with(lot.parent_path, rule_categ.parent_path))
-            ), scope AS (
-                SELECT lot_id, min(rank) AS rank FROM candidate GROUP BY lot_id
-            ), rule_set AS (
-                SELECT candidate.*
-                  FROM candidate
-                  JOIN scope ON scope.lot_id = candidate.lot_id AND scope.rank = candidate.rank
-            ), level AS (
-                SELECT DISTINCT ON (rule_set.lot_id) rule_set.lot_id, rule_set.rule_id
-                  FROM rule_set
-                  JOIN lot ON lot.id = rule_set.lot_id
-                 WHERE rule_set.days_before_expiry >= lot.days
-              ORDER BY rule_set.lot_id, rule_set.days_before_expiry, rule_set.rule_id
-            ), next_threshold AS (
-                SELECT rule_set.lot_id, max(rule_set.days_before_expiry) AS days
-                  FROM rule_set
-                  JOIN lot ON lot.id = rule_set.lot_id
-                 WHERE rule_set.days_before_expiry < lot.days
-              GROUP BY rule_set.lot_id
-            )
-            SELECT lot.id, lot.days,
-                   CASE WHEN lot.expiration_date IS NULL THEN 'no_expiry'
-                        WHEN lot.days < 0 THEN 'expired'
-                        WHEN level.rule_id IS NOT NULL THEN 'near_expiry'
-                        ELSE 'ok' END,
-                   level.rule_id,
-                   CASE WHEN lot.days >= 0 THEN lot.expiry_date - COALESCE(next_threshold.days, -1) END
-              FROM lot
-         LEFT JOIN level ON level.lot_id = lot.id
-         LEFT JOIN next_threshold ON next_threshold.lot_id = lot.id
-            """,
-            lots=lots,
-            expiry_date=Company._expiry_local_date_sql(SQL("src.expiration_date"), SQL("src.company_id")),
-            today=Company._expiry_local_date_sql(
-                SQL("%s::timestamp", fields.Datetime.now()), SQL("src.company_id")
-            ),
-        )
-
-    @api.model
-    def _qualification_levels(self, qualifications):
-        """{qualification id: rule}: the level each qualification is in, by the lots' idea of a level.
-
-        The most specific rule set wins: its type's before every type's, its company's before every
-        company's; in it, the rule with the fewest days that still covers the days left. Expired,
-        revoked and open-ended documents are in no level. A few thousand documents: plain Python.
-        """
-        rules = self.search([("applies_to", "=", "qualification")])
-        levels = {}
-        for qualification in qualifications.filtered(lambda q: q.date_end and not q.revoked):
-            days = (qualification.date_end - qualification.company_id._expiry_today()).days
-            candidates = rules.filtered(
-                lambda rule, q=qualification: (
-                    rule.company_id in (q.company_id, self.env["res.company"])
-                    and rule.qualification_type in (q.qualification_type, False)
-                )
-            )
-            if days < 0 or not candidates:
-                continue
-            scope = min(_qualification_rule_rank(rule) for rule in candidates)
-            covering = [
-                rule
-                for rule in candidates
-                if _qualification_rule_rank(rule) == scope and rule.days_before_expiry >= days
-            ]
-            if covering:
-                levels[qualification.id] = min(covering, key=lambda rule: (rule.days_before_expiry, rule.id))
-        return levels
-
-
-def _qualification_rule_rank(rule):
-    """A type's rules before every type's; within, a company's before every company's."""
-    return 2 * (not rule.qualification_type) + (not rule.company_id)

@@ -146,7 +146,7 @@ class MedicalFirstBusinessApproval(models.Model):
         """[(label, valid documents answering it)], one item per document GSP asks for."""
         self.ensure_one()
         Qualification = self.env["medical.qualification"]
-        valid = self._on_file()._counts()
+        valid = self._on_file()._filter_valid_today()
         return [
             (
                 " / ".join(Qualification._type_label_of(kind) for kind in kinds),

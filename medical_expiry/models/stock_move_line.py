@@ -62,19 +62,15 @@ class StockMoveLine(models.Model):
         company = self.company_id._expiry_calendar()
         return (company._expiry_date_of(self.expiration_date) - company._expiry_today()).days
 
-    def _short_shelf_life_receipts(self):
-        """Lines receiving from a supplier a lot with less shelf life than the product requires."""
-        return self.filtered(
-            lambda ml: (
-                ml.location_id.usage == "supplier"
-                and ml.expiration_date
-                and ml._expiry_days_left() < ml.product_id.min_shelf_life_receipt_days
-            )
-        )
-
     def _check_expiry_guards(self):
-        """Refuse what must not move, naming each lot and why: the one validation check of the guards."""
-        errors = []
+        """The expiry guards, one pass over the lines: refuse what must not move, naming each lot and why.
+
+        Returns what the lines go past because its policy only warns, for the log once they are done:
+        [(line, chatter subject or None, message)]; a short shelf life at receipt is also said on the
+        transfer, an outbound warning (an expired lot confirmed in product_expiry's wizard, a level that
+        warns) is only logged.
+        """
+        errors, warnings = [], []
         Lot = self.env["stock.lot"]
         for move_line in self.filtered(lambda ml: ml.quantity > 0):
             lot_name = move_line.lot_id.name or move_line.lot_name or ""
@@ -88,16 +84,26 @@ class StockMoveLine(models.Model):
                             lot=lot_name,
                         )
                     )
+                elif move_line._has_short_shelf_life_at_receipt():
+                    message = move_line._short_shelf_life_message()
+                    if move_line.product_id.receipt_shelf_life_policy == "block":
+                        errors.append(message)
+                    else:
+                        warnings.append((move_line, self.env._("Short shelf life at receipt"), message))
                 continue
             if not move_line.lot_id or not move_line._is_outbound_route():
                 continue
             min_days = move_line._min_shelf_life_days()
-            for reason, domain in Lot._outbound_refusal_domains(min_days).items():
-                if move_line.lot_id.filtered_domain(domain):
-                    errors.append(move_line.lot_id._outbound_refusal_message(reason, min_days))
-        for move_line in self._short_shelf_life_receipts():
-            if move_line.product_id.receipt_shelf_life_policy == "block":
-                errors.append(move_line._short_shelf_life_message())
+            refusals = [
+                move_line.lot_id._outbound_refusal_message(reason, min_days)
+                for reason, domain in Lot._outbound_refusal_domains(min_days).items()
+                if move_line.lot_id.filtered_domain(domain)
+            ]
+            errors += refusals
+            if not refusals:
+                warning = move_line._outbound_warning_message()
+                if warning:
+                    warnings.append((move_line, None, warning))
         if errors:
             raise UserError(
                 self.env._(
@@ -105,6 +111,15 @@ class StockMoveLine(models.Model):
                     "\n".join(f"• {error}" for error in dict.fromkeys(errors)),
                 )
             )
+        return warnings
+
+    def _has_short_shelf_life_at_receipt(self):
+        """Whether this line receives from a supplier a lot with less shelf life than the product requires."""
+        return bool(
+            self.location_id.usage == "supplier"
+            and self.expiration_date
+            and self._expiry_days_left() < self.product_id.min_shelf_life_receipt_days
+        )
 
     def _short_shelf_life_message(self):
         return self.env._(
@@ -115,15 +130,18 @@ class StockMoveLine(models.Model):
             min=self.product_id.min_shelf_life_receipt_days,
         )
 
-    def _receipt_warnings(self):
-        """[(line, subject, message)]: the receipt checks these lines go past because their policy warns.
-
-        A refusing policy has stopped the validation before (``_check_expiry_guards``).
-        """
-        return [
-            (line, self.env._("Short shelf life at receipt"), line._short_shelf_life_message())
-            for line in self._short_shelf_life_receipts()
-        ]
+    def _outbound_warning_message(self):
+        """What shipping this line's lot goes past: product_expiry's confirmation of an expired lot, or a
+        level that warns; None when nothing."""
+        if self.lot_id.product_expiry_alert:
+            return self.env._("Expired lot %s shipped after confirmation.", self.lot_id.name)
+        if self.expiry_warning:
+            return self.env._(
+                "Lot %(lot)s shipped in level “%(level)s”, which warns.",
+                lot=self.lot_id.name,
+                level=self.lot_id.expiry_rule_id.name,
+            )
+        return None
 
     def _prepare_new_lot_vals(self):
         vals = super()._prepare_new_lot_vals()
@@ -132,21 +150,6 @@ class StockMoveLine(models.Model):
         if self.sterilisation_lot:
             vals["sterilisation_lot"] = self.sterilisation_lot
         return vals
-
-    def _action_done(self):
-        # Every way of doing a move ends here (pickings, imports, code): the guards hold on all of them.
-        self._redirect_returns_to_quarantine()
-        self._check_expiry_guards()
-        return_overrides = self._check_customer_returns()
-        releases = self._quarantine_releases()
-        signature = releases._check_quarantine_release_signed()
-        release_values = releases._audit_movements()
-        res = super()._action_done()
-        releases.picking_id._log_signed_action(
-            "quarantine_release", signature, new_values=release_values, records=releases.lot_id
-        )
-        self._log_return_overrides(return_overrides)
-        return res
 
     # ------------------------------------------------------------------
     # Customer returns
@@ -399,26 +402,6 @@ class StockMoveLine(models.Model):
                 }
             )
         return values
-
-    def _expiry_guard_overrides(self):
-        """{lot: why}: the warnings a user went past by validating these lines."""
-        overrides = defaultdict(list)
-        for line, _subject, message in self._receipt_warnings():
-            overrides[line.lot_id].append(message)
-        for line in self.filtered(lambda ml: ml.lot_id and ml._is_outbound_route()):
-            if line.lot_id.product_expiry_alert:
-                overrides[line.lot_id].append(
-                    self.env._("Expired lot %s shipped after confirmation.", line.lot_id.name)
-                )
-            elif line.expiry_warning:
-                overrides[line.lot_id].append(
-                    self.env._(
-                        "Lot %(lot)s shipped in level “%(level)s”, which warns.",
-                        lot=line.lot_id.name,
-                        level=line.lot_id.expiry_rule_id.name,
-                    )
-                )
-        return {lot: "\n".join(dict.fromkeys(messages)) for lot, messages in overrides.items() if lot}
 
     def _mark_expiry_outbound(self):
         """Record, as lines are done, the facts the KPIs need and history cannot give back later.

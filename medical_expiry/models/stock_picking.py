@@ -1,7 +1,4 @@
 import json
-from collections import defaultdict
-
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -97,12 +94,16 @@ class StockPicking(models.Model):
             )
         return next((move for move in moves if move.quantity < move.product_uom_qty), moves[0])
 
+    def button_validate(self):
+        # One validation pass: the checks run once, the pre-hook's serving the lines' _action_done.
+        with self.env["stock.move.line"]._validation_pass():
+            return super().button_validate()
+
     def _pre_action_done_hook(self):
         # A hard refusal comes before any wizard (backorder, product_expiry's expired-lot confirmation);
         # the signature for a release from quarantine comes after them, right before the transfer is done.
-        self.move_line_ids._check_expiry_guards()
-        self.move_line_ids._check_customer_returns()
-        self._check_qualifications()
+        # The pipeline: stock.move.line._check_before_done.
+        self.move_line_ids._check_before_done(self)
         res = super()._pre_action_done_hook()
         if res is not True:
             return res
@@ -121,24 +122,13 @@ class StockPicking(models.Model):
         )
 
     def _action_done(self):
-        # Transfers done from code skip the pre-hook: the guard holds here too.
-        problems = self._check_qualifications()
-        warnings = self.move_line_ids._receipt_warnings()
-        res = super()._action_done()
-        self._log_qualification_passes(problems)
-        # Lots received are only created by the move; the facts are read once everything is done.
-        lines = self.move_line_ids.filtered(lambda ml: ml.quantity > 0)
-        movements = lines._audit_movements()
-        for lot, reason in lines._expiry_guard_overrides().items():
-            self.env["medical.audit.log"]._log(
-                lot, "guard_override", new_values={lot.id: movements.get(lot.id)}, reason=reason
-            )
-        messages = defaultdict(list)
-        for line, subject, message in warnings:
-            messages[line.picking_id, subject].append(message)
-        for (picking, subject), picking_messages in messages.items():
-            picking.message_post(body=Markup("<br/>").join(dict.fromkeys(picking_messages)), subject=subject)
-        self.env["medical.recall"]._refresh_progress_of_lots(lines.lot_id)
+        with self.env["stock.move.line"]._validation_pass():
+            # Transfers done from code skip the pre-hook: the pipeline runs here for them.
+            self.move_line_ids._check_before_done(self)
+            res = super()._action_done()
+        self.env["medical.recall"]._refresh_progress_of_lots(
+            self.move_line_ids.filtered(lambda ml: ml.quantity > 0).lot_id
+        )
         return res
 
     def _medical_signatures(self):

@@ -1,8 +1,9 @@
-from odoo import Command, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..models.stock_lot import BLOCK_REASONS, EXPIRY_STATES
+from ..models.stock_lot import BLOCK_REASONS
+from ..models.stock_lot_expiry_level import EXPIRY_STATES
 
 EXPIRY_BUCKETS = [
     ("expired", "Expired"),
@@ -22,13 +23,6 @@ OPEN_ORDER_LINES = [
     ("sale_order_line", "product_uom_qty", "qty_delivered", ["sale"]),
     ("purchase_order_line", "product_qty", "qty_received", ["purchase", "done"]),
 ]
-SUGGESTED_ACTION_METHODS = {
-    "return_supplier": "action_return_to_supplier",
-    "transfer": "action_transfer",
-    "clearance": "action_clearance",
-    "adjust_purchase": "action_adjust_purchase",
-    "scrap": "action_scrap",
-}
 
 
 class MedicalExpiryWorkbench(models.Model):
@@ -502,171 +496,22 @@ class MedicalExpiryWorkbench(models.Model):
         )
 
     # ------------------------------------------------------------------
-    # Suggested actions
+    # Actions: the buttons of a row start what stock.quant does with its stock
     # ------------------------------------------------------------------
     def action_suggested(self):
-        self.ensure_one()
-        method = SUGGESTED_ACTION_METHODS.get(self.suggested_action)
-        if not method:
-            raise UserError(self.env._("The expiry level of this stock suggests no action."))
-        return getattr(self, method)()
-
-    def _lot_note(self):
-        """“Lot X, expires YYYY-MM-DD”: names the lot on documents that cannot hold it."""
-        self.ensure_one()
-        lot = self.lot_id.name or ""
-        if not self.expiration_date:
-            return self.env._("Lot %(lot)s, without an expiry date", lot=lot)
-        return self.env._(
-            "Lot %(lot)s, expires %(expiry)s", lot=lot, expiry=fields.Date.to_string(self.expiration_date)
-        )
-
-    def _supplier_receipt_line(self):
-        """The done move line of the first receipt from a supplier that brought this lot in."""
-        self.ensure_one()
-        if not self.lot_id:
-            return self.env["stock.move.line"]
-        self.env.flush_all()
-        self.env.cr.execute(self.env["stock.lot"]._first_supplier_receipt_sql(self.lot_id.id))
-        return self.env["stock.move.line"].browse(line_id for line_id, *_origin in self.env.cr.fetchall())
+        return self.quant_id.action_run_suggested_action()
 
     def action_return_to_supplier(self):
-        """Odoo's return wizard for the receipt of the lot, asking back this row's quantity.
-
-        The return reserves what the receipt's move brought in, as Odoo does: when that move brought
-        several lots, the user picks this one on the return.
-        """
-        self.ensure_one()
-        receipt_line = self._supplier_receipt_line()
-        if not receipt_line.picking_id:
-            raise UserError(
-                self.env._(
-                    "No receipt from a supplier brought lot %s in: return it with a transfer to the "
-                    "supplier instead.",
-                    self.lot_id.name or self.product_id.display_name,
-                )
-            )
-        receipt = receipt_line.picking_id
-        wizard = (
-            self.env["stock.return.picking"]
-            .with_context(active_model="stock.picking", active_id=receipt.id, active_ids=receipt.ids)
-            .create({"picking_id": receipt.id})
-        )
-        return_line = wizard.product_return_moves.filtered(lambda line: line.move_id == receipt_line.move_id)
-        # Never more than the row holds, nor more of the lot than this receipt brought.
-        received = receipt_line.move_id.move_line_ids.filtered(lambda line: line.lot_id == self.lot_id)
-        return_line.quantity = min(self.quantity, sum(received.mapped("quantity_product_uom")))
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Return to Supplier"),
-            "res_model": "stock.return.picking",
-            "res_id": wizard.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {"active_model": "stock.picking", "active_id": receipt.id},
-        }
+        return self.quant_id.action_return_to_supplier()
 
     def action_transfer(self):
-        """A new internal transfer out of the row's location, for the row's quantity.
-
-        The destination is left to the user: which warehouse needs the stock is their call. The lot is
-        noted as the source document; FEFO reserves it first when it is the earliest in the location.
-        """
-        self.ensure_one()
-        if self.in_transit or not self.warehouse_id:
-            raise UserError(
-                self.env._("Stock in transit or outside a warehouse cannot be transferred from here.")
-            )
-        picking_type = self.warehouse_id.int_type_id
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Transfer to Another Warehouse"),
-            "res_model": "stock.picking",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_picking_type_id": picking_type.id,
-                "default_location_id": self.location_id.id,
-                "default_origin": self._lot_note(),
-                "default_move_ids_without_package": [
-                    Command.create(
-                        {
-                            "name": self.product_id.display_name,
-                            "product_id": self.product_id.id,
-                            "product_uom": self.product_uom_id.id,
-                            "product_uom_qty": self.quantity,
-                            "location_id": self.location_id.id,
-                        }
-                    )
-                ],
-            },
-        }
+        return self.quant_id.action_transfer_to_warehouse()
 
     def action_clearance(self):
-        """A new quotation for the row's quantity, the lot named on the line (a sale line holds no lot)."""
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Clearance Sale"),
-            "res_model": "sale.order",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_origin": self._lot_note(),
-                "default_warehouse_id": self.warehouse_id.id,
-                "default_order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product_id.id,
-                            "product_uom_qty": self.quantity,
-                            "product_uom": self.product_uom_id.id,
-                            "name": f"{self.product_id.display_name}\n{self._lot_note()}",
-                        }
-                    )
-                ],
-            },
-        }
+        return self.quant_id.action_clearance_sale()
 
     def action_adjust_purchase(self):
-        """The product's reordering rules (Odoo's replenishment screen), for this warehouse."""
-        self.ensure_one()
-        action = self.product_id.action_view_orderpoints()
-        if self.warehouse_id:
-            action["context"] = {
-                **action["context"],
-                "default_warehouse_id": self.warehouse_id.id,
-                "search_default_warehouse_id": self.warehouse_id.id,
-            }
-        return action
+        return self.quant_id.action_adjust_purchase()
 
     def action_scrap(self):
-        """A new scrap order for the row; only expired stock is scrapped from the workbench."""
-        self.ensure_one()
-        if self.expiry_state != "expired":
-            raise UserError(
-                self.env._(
-                    "Lot %s has not expired: only expired stock is scrapped from the workbench.",
-                    self.lot_id.name or self.product_id.display_name,
-                )
-            )
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Scrap"),
-            "res_model": "stock.scrap",
-            "view_mode": "form",
-            "views": [(self.env.ref("stock.stock_scrap_form_view2").id, "form")],
-            "target": "new",
-            "context": {
-                "product_ids": self.product_id.ids,
-                "default_company_id": self.company_id.id,
-                "default_product_id": self.product_id.id,
-                "default_product_uom_id": self.product_uom_id.id,
-                "default_lot_id": self.lot_id.id,
-                "default_location_id": self.location_id.id,
-                "default_scrap_qty": self.quantity,
-                "default_origin": self._lot_note(),
-            },
-        }
+        return self.quant_id.action_scrap_expired()

@@ -8,11 +8,12 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.stock_lot import BLOCK_FIELDS, LEVEL_FIELDS
+from ..models.stock_lot import BLOCK_FIELDS
+from ..models.stock_lot_expiry_level import LOT_LEVEL_FIELDS
 from .common import MedicalExpiryCase
 
 # What a lot's control is made of, re-read after every refused attempt.
-CONTROL_FIELDS = sorted(BLOCK_FIELDS | LEVEL_FIELDS | {"expiration_date"})
+CONTROL_FIELDS = sorted(BLOCK_FIELDS | LOT_LEVEL_FIELDS | {"expiration_date"})
 
 
 @tagged("post_install", "-at_install")
@@ -203,7 +204,7 @@ class TestLotControlFields(MedicalExpiryCase):
             "expiry_level_changed_at": fields.Datetime.now() - timedelta(days=3650),
             "outbound_policy": "allow",
         }
-        self.assertEqual(set(values), LEVEL_FIELDS)
+        self.assertEqual(set(values), LOT_LEVEL_FIELDS)
         for user in (self.stock_user, self.manager):
             for name, value in values.items():
                 with self.subTest(user=user.login, field=name):

@@ -6,6 +6,7 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, tagged
 
+from ..models.medical_expiry_rule import SUGGESTED_ACTION_METHODS, SUGGESTED_ACTIONS
 from .common import MedicalExpiryCase
 
 
@@ -429,6 +430,23 @@ class TestWorkbench(MedicalExpiryCase):
         lot = self._create_lot(self.syringe, 5, quantity=4)
         with self.assertRaises(UserError):
             self._row(lot).action_suggested()
+
+    def test_every_suggested_action_is_a_method_of_stock(self):
+        """The selection and its mapping stay in step: each action a level may suggest starts something."""
+        self.assertEqual(
+            set(SUGGESTED_ACTION_METHODS), {value for value, _label in SUGGESTED_ACTIONS} - {"none"}
+        )
+        for method in SUGGESTED_ACTION_METHODS.values():
+            self.assertTrue(callable(getattr(self.env["stock.quant"], method, None)), method)
+
+    def test_suggested_action_runs_on_the_stock_itself(self):
+        """The actions are the stock's, for every caller: a stock user starts them from the quant."""
+        self._create_rule(400, suggested_action="clearance")
+        lot = self._create_lot(self.syringe, 40, quantity=9, name="SYR-QUANT")
+        action = lot.quant_ids.with_user(self.stock_user).action_run_suggested_action()
+        self.assertEqual(action["res_model"], "sale.order")
+        self.assertIn("SYR-QUANT", action["context"]["default_origin"])
+        self.assertEqual(action["context"]["default_warehouse_id"], self.warehouse.id)
 
     # ------------------------------------------------------------------
     # Filters and analysis
