@@ -13,6 +13,8 @@ from . import medical_recall_line
 from . import medical_recall_notice
 from . import medical_udi_parser
 from . import medical_expiry_dashboard
+from . import medical_expiry_demo
+from . import medical_expiry_demo_documents
 from . import medical_expiry_rule
 from . import product_product
 from . import purchase_order

@@ -8,6 +8,7 @@ from . import test_workbench
 from . import test_reports
 from . import test_vouchers
 from . import test_customer_returns
+from . import test_demo
 from . import test_recall
 from . import test_gs1_receiving
 from . import test_udi_carriers
