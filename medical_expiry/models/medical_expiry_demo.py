@@ -1,6 +1,8 @@
+import base64
 from datetime import timedelta
 
 from odoo import Command, api, models
+from odoo.tools import file_open
 from odoo.tools.barcode import get_barcode_check_digit
 
 DEMO_COMPANY_NAME = "上海华康医疗器械有限公司"
@@ -26,6 +28,15 @@ DEVICES = [
     ("implant", "骨科植入物 锁定接骨板", "ORT-PLATE", "0690123450005", "implant", "3", "13-03-01",
      1825, 540, "warn", "serial", 3800.0, 6500.0, "国械注准20213130654", 1125),
 ]  # fmt: skip
+
+# 规格型号, as printed on the vouchers.
+SPECIFICATIONS = {
+    "syringe": "5ml 0.6×25TWLB",
+    "infusion": "0.7×25TWLB 1500mm",
+    "mask": "17.5cm×9.5cm 三层 灭菌",
+    "glucose": "50片/盒 GOD法",
+    "implant": "6孔 3.5mm 钛合金",
+}
 
 # 注册证 numbers start with their authority: 国 for NMPA (class III), a province's short name (class II).
 REGISTRATION_AUTHORITIES = {
@@ -109,29 +120,44 @@ class MedicalExpiryDemo(models.AbstractModel):
 
     @api.model
     def _demo_create_company(self, name=DEMO_COMPANY_NAME, email_domain="huakang-med.example.cn"):
-        """A distributor in Shanghai, counting in CNY, whose expiry dates are Shanghai calendar dates."""
-        return self.env["res.company"].create(
+        """A distributor in Shanghai, counting in CNY, whose expiry dates are Shanghai calendar dates; what
+        the module writes for the company (audit reasons) is in its language."""
+        with file_open("medical_expiry/demo/demo_company_logo.png", "rb") as logo:
+            logo = base64.b64encode(logo.read())
+        company = self.env["res.company"].create(
             {
                 "name": name,
                 "currency_id": self.env.ref("base.CNY").id,
                 "country_id": self.env.ref("base.cn").id,
                 "state_id": self.env.ref("base.state_cn_SH").id,
-                "city": "上海市",
-                "street": "浦东新区张江路 88 号",
+                "city": "浦东新区",
+                "street": "张江路 88 号",
                 "zip": "201203",
                 "phone": "+86 21 5080 8888",
                 "email": f"service@{email_domain}",
                 "expiry_tz": "Asia/Shanghai",
+                "logo": logo,
             }
         )
+        company.partner_id.lang = self._demo_lang()
+        return company
+
+    @api.model
+    def _demo_lang(self):
+        """简体中文 when the database has it (`make run` loads it), else English."""
+        return "zh_CN" if self.env["res.lang"]._lang_get("zh_CN") else "en_US"
 
     @api.model
     def _demo_make_home(self, user, company):
         """``user`` opens the database on ``company`` alone, in Chinese and Shanghai time."""
-        vals = {"company_ids": [Command.link(company.id)], "company_id": company.id, "tz": "Asia/Shanghai"}
-        if self.env["res.lang"]._lang_get("zh_CN"):
-            vals["lang"] = "zh_CN"
-        user.write(vals)
+        user.write(
+            {
+                "company_ids": [Command.link(company.id)],
+                "company_id": company.id,
+                "tz": "Asia/Shanghai",
+                "lang": self._demo_lang(),
+            }
+        )
 
     @api.model
     def _demo_build(self, company):
@@ -155,12 +181,11 @@ class MedicalExpiryDemo(models.AbstractModel):
         """A quality manager (质量负责人) and a warehouse manager (仓储主管); password ``demo``."""
         domain = company.email.split("@")[1]
         group = self.env.ref
-        lang = "zh_CN" if self.env["res.lang"]._lang_get("zh_CN") else "en_US"
         common = {
             "company_id": company.id,
             "company_ids": [Command.set(company.ids)],
             "tz": "Asia/Shanghai",
-            "lang": lang,
+            "lang": self._demo_lang(),
             "password": DEMO_PASSWORD,
         }
         Users = self.env["res.users"].with_context(no_reset_password=True)
@@ -249,6 +274,7 @@ class MedicalExpiryDemo(models.AbstractModel):
                     "expiration_time": shelf_life,
                     "medical_device_class": device_class,
                     "device_category_code": category_code,
+                    "device_specification": SPECIFICATIONS[key],
                     "min_shelf_life_receipt_days": receipt_days,
                     "receipt_shelf_life_policy": policy,
                     "standard_price": cost,
@@ -287,6 +313,7 @@ class MedicalExpiryDemo(models.AbstractModel):
                     "country_id": self.env.ref("base.cn").id,
                     "email": email,
                     "supplier_rank": 1,
+                    "lang": self._demo_lang(),
                 }
             )
             Qualification.create(
@@ -316,6 +343,7 @@ class MedicalExpiryDemo(models.AbstractModel):
                     "country_id": self.env.ref("base.cn").id,
                     "email": email,
                     "customer_rank": 1,
+                    "lang": self._demo_lang(),
                     "medical_customer_type": "institution",
                     "min_shelf_life_days": min_days,
                 }

@@ -28,6 +28,7 @@ class TestDemo(TransactionCase):
         self.assertEqual(self.company.expiry_tz, "Asia/Shanghai")
         self.assertEqual(self.company.country_id, self.env.ref("base.cn"))
         self.assertEqual(self.company.state_id, self.env.ref("base.state_cn_SH"))
+        self.assertTrue(self.company.logo)
         self.assertEqual(
             set(
                 self.demo["warehouses"]["shanghai"].mapped("name")
@@ -38,6 +39,10 @@ class TestDemo(TransactionCase):
 
     def test_demo_users_work_in_the_demo_company_on_shanghai_time(self):
         self.env["res.lang"]._activate_lang("zh_CN")
+        company = self.env["medical.expiry.demo"]._demo_create_company(
+            name="测试医疗器械二公司", email_domain="demo-test-2.example.cn"
+        )
+        self.assertEqual(company.partner_id.lang, "zh_CN", "what is written for the company is in Chinese")
         user = self.env["res.users"].create({"name": "Demo Admin", "login": "demo_admin_home"})
         self.env["medical.expiry.demo"]._demo_make_home(user, self.company)
         self.assertEqual(user.company_id, self.company)
