@@ -9,6 +9,6 @@ export PGHOST=db PGPORT=5432 PGUSER=odoo PGPASSWORD=odoo
 wait-for-psql.py --db_host "$PGHOST" --db_port "$PGPORT" --db_user "$PGUSER" --db_password "$PGPASSWORD" --timeout 60
 if ! psql -d "$DB" -tAc "SELECT 1 FROM ir_module_module WHERE name = 'medical_expiry' AND state = 'installed'" 2>/dev/null | grep -q 1; then
     echo "medical_expiry: creating $DB with demo data (a few minutes, once)"
-    odoo -c "$CONF" -d "$DB" -i medical_expiry --load-language=zh_CN --stop-after-init
+    odoo -c "$CONF" -d "$DB" -i medical_expiry --stop-after-init --load-language=zh_CN
 fi
 exec odoo -c "$CONF" -d "$DB" --db-filter="^$DB\$"
