@@ -3,6 +3,8 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
+from .context_keys import REFUSED_LOTS
+
 
 class StockQuant(models.Model):
     _inherit = "stock.quant"
@@ -12,7 +14,7 @@ class StockQuant(models.Model):
         self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False
     ):
         domain = super()._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id, strict)
-        refused = self.env.context.get("expiry_refused_lots")
+        refused = self.env.context.get(REFUSED_LOTS)
         if refused:
             # Scoped to the product, so the refused-lot subquery uses the lot's product index instead of
             # scanning every lot on each of the many lookups a reservation makes.

@@ -31,3 +31,4 @@ from . import test_signed_actions
 from . import test_i18n
 from . import test_tours
 from . import test_test_modules
+from . import test_expiry_permissions
