@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-recall`: the recall trace figure (one lot, 10,000 delivery lines to 500 customers, < 2 s).
+# `make bench-recall`: the recall figures (one lot, 10,000 delivery lines to 500 customers: trace < 2 s, confirm < 30 s).
 # The database (BENCH_RECALL_DB) is made once (medical_expiry installed without demo data, then
 # bench/recall_trace.py --generate) and reused afterwards, with medical_expiry updated so the figure is that
 # of the code checked out.

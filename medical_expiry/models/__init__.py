@@ -6,10 +6,16 @@ from . import medical_audit_log
 from . import medical_expiry_alert_mixin
 from . import medical_qualification
 from . import medical_qualification_guarded_mixin
+from . import medical_retention_mixin
+from . import medical_first_business_approval
+from . import medical_first_business_holder_mixin
 from . import medical_lot_import
 from . import medical_signed_mixin
 from . import medical_signature
 from . import medical_recall
+from . import medical_recall_trace
+from . import medical_recall_progress
+from . import medical_recall_logistics
 from . import medical_recall_line
 from . import medical_recall_notice
 from . import medical_udi_parser

@@ -77,6 +77,7 @@ class MedicalAuditLog(models.Model):
             ("guard_override", self.env._("Guard Override")),
             ("return_override", self.env._("Return Override")),
             ("qualification_revoke", self.env._("Qualification Revoked")),
+            ("first_business_reopen", self.env._("First-Business Approval Reopened")),
             ("import", self.env._("Import")),
             ("signature", self.env._("Signature")),
             ("signature_failed", self.env._("Failed Signature")),

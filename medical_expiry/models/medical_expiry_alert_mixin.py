@@ -8,7 +8,8 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
     ({(record id, activity type id, rule id): users}), ``_expiry_alert_summary()`` and
     ``_expiry_alert_closing_note()``. The alert types are kept when done, so an alert handled once is
     never raised again for the same level: syncing is idempotent. An alert may also sit on another record
-    that stands for several (a product for its lots): ``_apply_expiry_alerts`` does the work for any model.
+    that stands for several (a product for its lots, everywhere or in one warehouse):
+    ``_apply_expiry_alerts`` does the work for any model.
     """
 
     _name = "medical.expiry.alert.mixin"
@@ -21,19 +22,20 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
             return lambda lang: self.browse(record_id).with_context(lang=lang)._expiry_alert_summary()
 
         wanted = {
-            key: {"users": users, "summary": summary(key[0])}
+            (*key, False): {"users": users, "summary": summary(key[0])}
             for key, users in self._wanted_expiry_alerts().items()
         }
-        self._apply_expiry_alerts(self, wanted, lambda record: record._expiry_alert_closing_note())
+        self._apply_expiry_alerts(self, wanted, lambda record, _alert: record._expiry_alert_closing_note())
 
     @api.model
     def _apply_expiry_alerts(self, subjects, wanted, closing_note):
         """Bring the expiry alerts on ``subjects`` (records of any model) in line with ``wanted``.
 
-        ``wanted``: {(subject id, activity type id, rule id): {"users", "summary" (a function of the
-        reader's language giving the alert's text), and optionally "lot_count", the lots the alert
-        covers}}; ``closing_note(subject)`` says why an alert is closed. Each alert is written in its
-        user's language. An open alert whose text changed gets the new one; one no longer wanted is closed.
+        ``wanted``: {(subject id, activity type id, rule id, warehouse id or False): {"users", "summary"
+        (a function of the reader's language giving the alert's text), and optionally "lot_count", the
+        lots the alert covers}}; ``closing_note(subject, alert)`` says why an alert is closed. Each alert
+        is written in its user's language. An open alert whose text changed gets the new one; one no
+        longer wanted is closed.
         """
         alert_types = self._expiry_alert_types()
         existing = (
@@ -47,10 +49,7 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
                 ]
             )
         )
-        raised = {
-            (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id, activity.user_id.id)
-            for activity in existing
-        }
+        raised = {(*self._expiry_alert_key(activity), activity.user_id.id) for activity in existing}
         model_id = self.env["ir.model"]._get_id(subjects._name)
         today = self.env.company._expiry_today()
         vals_list = [
@@ -63,27 +62,37 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
                 "date_deadline": today,
                 "summary": alert["summary"](user.lang),
                 "expiry_lot_count": alert.get("lot_count", 1),
+                "expiry_warehouse_id": warehouse_id,
             }
-            for (subject_id, type_id, rule_id), alert in wanted.items()
+            for (subject_id, type_id, rule_id, warehouse_id), alert in wanted.items()
             for user in alert["users"]
-            if (subject_id, type_id, rule_id, user.id) not in raised
+            if (subject_id, type_id, rule_id, warehouse_id, user.id) not in raised
         ]
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
         for activity in existing.filtered("active"):
-            alert = wanted.get((activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id))
+            alert = wanted.get(self._expiry_alert_key(activity))
             summary = alert and alert["summary"](activity.user_id.lang)
             if alert and activity.summary != summary:
                 activity.write({"summary": summary, "expiry_lot_count": alert.get("lot_count", 1)})
         stale = existing.filtered(
-            lambda activity: (
-                activity.active
-                and (activity.res_id, activity.activity_type_id.id, activity.expiry_rule_id.id) not in wanted
-            )
+            lambda activity: activity.active and self._expiry_alert_key(activity) not in wanted
         )
         stale.expiry_auto_closed = True
         for activity in stale:
             reader = subjects.browse(activity.res_id).with_context(lang=activity.user_id.lang)
-            activity.action_feedback(feedback=closing_note(reader))
+            activity.action_feedback(
+                feedback=closing_note(reader, activity.with_context(lang=reader.env.lang))
+            )
+
+    @api.model
+    def _expiry_alert_key(self, activity):
+        """What makes an alert one: (subject id, activity type id, rule id, warehouse id or False)."""
+        return (
+            activity.res_id,
+            activity.activity_type_id.id,
+            activity.expiry_rule_id.id,
+            activity.expiry_warehouse_id.id,
+        )
 
     def _action_run_alert_job(self, job, done_message):
         """Managers run a daily alert job on demand, as the system: it looks at every record."""

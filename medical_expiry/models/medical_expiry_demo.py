@@ -51,9 +51,14 @@ SUPPLIERS = [
     ("weigao", "威高集团有限公司", "威海市", "base.state_cn_SD", "weigao@example.cn", [
         ("production_licence", "鲁食药监械生产许20010013号", "山东省药品监督管理局", 900, 800, True, True),
         ("business_licence", "91371000166925021X", "威海市市场监督管理局", 7000, None, False, False),
+        ("authorization_letter", "WG-SQ-2026-0318", "威高集团有限公司", 200, 165, False, False),
+        ("quality_agreement", "WG-ZL-2026-021", "威高集团有限公司", 200, 530, False, False),
     ]),
     ("yuwell", "江苏鱼跃医疗设备股份有限公司", "丹阳市", "base.state_cn_JS", "yuwell@example.cn", [
         ("production_licence", "苏食药监械生产许20010035号", "江苏省药品监督管理局", 1800, 25, True, False),
+        ("business_licence", "91321100142375965P", "丹阳市市场监督管理局", 9000, None, False, False),
+        ("authorization_letter", "YY-SQ-2026-0102", "江苏鱼跃医疗设备股份有限公司", 120, 245, False, False),
+        ("quality_agreement", "YY-ZL-2026-007", "江苏鱼跃医疗设备股份有限公司", 120, 610, False, False),
     ]),
     ("winner", "稳健医疗用品股份有限公司", "深圳市", "base.state_cn_GD", "winner@example.cn", [
         ("device_trade_licence", "粤深食药监械经营许20150321号", "深圳市市场监督管理局", 1850, -20,
@@ -168,6 +173,7 @@ class MedicalExpiryDemo(models.AbstractModel):
         demo["warehouses"] = self._demo_warehouses(company)
         demo["devices"] = self._demo_devices(company)
         demo["suppliers"], demo["hospitals"] = self._demo_partners(company)
+        self._demo_first_business(demo)
         demo["rules"] = self._demo_rules(company, demo)
         demo["lots"] = self._demo_opening_stock(company, demo)
         self._demo_documents(demo)
@@ -360,6 +366,24 @@ class MedicalExpiryDemo(models.AbstractModel):
                 }
             )
         return suppliers, hospitals
+
+    @api.model
+    def _demo_first_business(self, demo):
+        """首营审核: quality approved the suppliers whose documents are complete (稳健's licence has lapsed)
+        and every device, each signed in the signature window; purchasing submitted them."""
+        quality, purchasing = demo["users"]["quality"], demo["users"]["warehouse"]
+        Approval = self.env["medical.first.business.approval"]
+        holders = [demo["suppliers"]["weigao"], demo["suppliers"]["yuwell"]] + [
+            device.product_tmpl_id for key, device in demo["devices"].items() if key != "categories"
+        ]
+        for holder in holders:
+            approval = Approval._approval_of(holder, demo["company"])
+            approval.with_user(purchasing).action_submit()
+            self._demo_sign(
+                quality,
+                approval.with_user(quality).action_approve(),
+                "首营资料齐全有效，经营范围相符，同意首营。",
+            )
 
     @api.model
     def _demo_rules(self, company, demo):

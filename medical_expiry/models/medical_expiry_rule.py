@@ -16,6 +16,11 @@ LEVEL_FIELDS = {
     "qualification_type",
 }
 RULE_TARGETS = [("lot", "Lots"), ("qualification", "Qualifications")]
+ALERT_GROUPINGS = [
+    ("product", "One Alert per Product"),
+    ("warehouse", "One Alert per Product and Warehouse"),
+    ("lot", "One Alert per Lot"),
+]
 OUTBOUND_POLICIES = [("allow", "Allow Shipping"), ("warn", "Ship with Warning"), ("block", "Block Shipping")]
 SUGGESTED_ACTIONS = [
     ("none", "None"),
@@ -39,7 +44,7 @@ EDITABLE_FIELDS = (
     "suggested_action",
     "user_ids",
     "group_id",
-    "alert_per_lot",
+    "alert_grouping",
 )
 
 
@@ -140,11 +145,15 @@ class MedicalExpiryRule(models.Model):
     group_id = fields.Many2one(
         "res.groups", string="Responsible Group", help="Every member of this group receives the alerts."
     )
-    alert_per_lot = fields.Boolean(
-        string="One Alert per Lot",
+    alert_grouping = fields.Selection(
+        ALERT_GROUPINGS,
+        required=True,
+        default="product",
         tracking=True,
-        help="Each lot in this level gets an alert of its own (serial-tracked implants, high-value lots). "
-        "Otherwise each responsible user gets one alert per product in the level, covering all its lots.",
+        help="Per product: each responsible user gets one alert per product in this level, covering all its "
+        "lots. Per product and warehouse: one per product and warehouse, covering its lots there (each "
+        "warehouse acts on its own stock). Per lot: each lot gets an alert of its own (serial-tracked "
+        "implants, high-value lots).",
     )
     suggested_action = fields.Selection(
         SUGGESTED_ACTIONS,

@@ -19,8 +19,9 @@ IMPORT_HEADERS = {
     "expiration_date": ("expiration_date", "有效期至"),
     "quantity": ("quantity", "数量"),
     "location": ("location", "库位"),
+    "sterilisation_lot": ("sterilisation_lot", "灭菌批号"),
 }
-OPTIONAL_COLUMNS = {"production_date"}
+OPTIONAL_COLUMNS = {"production_date", "sterilisation_lot"}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
 # Errors listed in the message refusing an all-or-nothing import; the dry-run report has every row.
 ERRORS_SHOWN = 20
@@ -233,6 +234,7 @@ class MedicalLotImport(models.AbstractModel):
                     "location": location,
                     "production_date": production_date,
                     "expiration_date": expiration_date,
+                    "sterilisation_lot": self._text(values.get("sterilisation_lot")) or False,
                     "quantity": quantity,
                 }
             )
@@ -396,6 +398,7 @@ class MedicalLotImport(models.AbstractModel):
             (self.env._("Expiration Date"), 14),
             (self.env._("Quantity"), 10),
             (self.env._("Location"), 20),
+            (self.env._("Sterilisation Lot"), 16),
             (self.env._("Status"), 8),
             (self.env._("Messages"), 60),
         ]
@@ -426,6 +429,7 @@ class MedicalLotImport(models.AbstractModel):
                         "company_id": self.env.company.id,
                         "expiration_date": self.env.company._expiry_datetime_of(row["expiration_date"]),
                         "production_date": row["production_date"],
+                        "sterilisation_lot": row["sterilisation_lot"],
                     }
                     for row in new_lots.values()
                 ]
@@ -448,8 +452,9 @@ class MedicalLotImport(models.AbstractModel):
         location, one line per lot, from the product's inventory adjustment location.
 
         The moves Odoo itself makes when a counted quantity is applied (``is_inventory``), rather than quants
-        written directly: every lot gets its stock move history and the stock its valuation. The cost is
-        Odoo's, one quant created per line and side (bench/: "lot import 10k rows").
+        written directly: every lot gets its stock move history and the stock its valuation. The lots' empty
+        quants, on both sides, are created first in one statement, which Odoo would otherwise create one
+        line at a time (bench/: "lot import 10k rows").
         """
         lines_by_move = defaultdict(list)
         for row in rows:
@@ -488,7 +493,15 @@ class MedicalLotImport(models.AbstractModel):
                     ],
                 }
             )
-        self.env["stock.move"].create(move_vals)._action_done()
+        moves = self.env["stock.move"].create(move_vals)
+        self.env["stock.quant"].sudo()._create_empty_lot_quants(
+            [
+                (line.product_id.id, location.id, line.lot_id.id)
+                for line in moves.move_line_ids
+                for location in (line.location_id, line.location_dest_id)
+            ]
+        )
+        moves._action_done()
 
     @api.model
     def _audit_values(self, rows, lots, filename):

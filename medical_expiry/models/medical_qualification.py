@@ -14,6 +14,8 @@ PARTNER_TYPES = [
     ("production_licence", "Medical Device Production Licence"),
     ("business_licence", "Business Licence"),
     ("practice_licence", "Medical Institution Practice Licence"),
+    ("authorization_letter", "Salesperson Authorisation Letter"),
+    ("quality_agreement", "Quality Assurance Agreement"),
 ]
 PRODUCT_TYPES = [
     ("registration_certificate", "Device Registration Certificate"),
@@ -28,6 +30,19 @@ LICENSED_CLASSES = ("2", "3")
 # What a medical institution buying devices must hold (GSP: the distributor verifies its buyers).
 PRACTICE_LICENCE = "practice_licence"
 LEVEL_FIELDS = ["days_to_expiry", "expiry_rule_id", "state"]
+# What a first-business approval covers of a document: a change of one of these may change its scope.
+SCOPE_FIELDS = {
+    "qualification_type",
+    "number",
+    "covers_class_1",
+    "covers_class_2",
+    "covers_class_3",
+    "scope_codes",
+    "partner_id",
+    "product_tmpl_id",
+    "revoked",
+    "active",
+}
 
 
 class MedicalQualification(models.Model):
@@ -67,6 +82,11 @@ class MedicalQualification(models.Model):
     )
     number = fields.Char(required=True, tracking=True, help="The document's number, as printed on it.")
     issuing_authority = fields.Char(tracking=True, help="发证机关.")
+    authorized_person = fields.Char(
+        string="Authorised Salesperson",
+        tracking=True,
+        help="销售人员授权书: the supplier's salesperson the letter authorises, with the ID card number.",
+    )
     covers_class_1 = fields.Boolean(string="Class I", tracking=True)
     covers_class_2 = fields.Boolean(string="Class II", tracking=True)
     covers_class_3 = fields.Boolean(string="Class III", tracking=True)
@@ -124,6 +144,27 @@ class MedicalQualification(models.Model):
             "A qualification belongs to a partner or to a product.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        qualifications = super().create(vals_list)
+        qualifications._reopen_first_business_approvals()
+        return qualifications
+
+    def write(self, vals):
+        if not SCOPE_FIELDS.intersection(vals):
+            return super().write(vals)
+        before = self.partner_id, self.product_tmpl_id
+        res = super().write(vals)
+        self._reopen_first_business_approvals(*before)
+        return res
+
+    def _reopen_first_business_approvals(self, partners=None, templates=None):
+        """Reopen the approvals of the holders whose approved scope these documents changed."""
+        self.env["medical.first.business.approval"]._reopen_changed_scopes(
+            self.partner_id | (partners or self.env["res.partner"]),
+            self.product_tmpl_id | (templates or self.env["product.template"]),
+        )
 
     @api.depends("qualification_type")
     def _compute_holder(self):

@@ -133,7 +133,7 @@ class MedicalRecallLine(models.Model):
         recalls.invalidate_recordset(["line_ids"])
         recalls.modified(["line_ids"])
 
-    def _where(self):
+    def _describe_location(self):
         """Where the units are, in words: the customer and delivery, or the location."""
         if self.line_type == "delivered":
             return " ".join(
@@ -144,14 +144,14 @@ class MedicalRecallLine(models.Model):
             )
         return " ".join(filter(None, [self.location_id.display_name, self.picking_id.name]))
 
-    def _open_description(self):
+    def _describe_open_quantity(self):
         types = dict(self._fields["line_type"]._description_selection(self.env))
         return self.env._(
             "%(type)s, lot %(lot)s of %(product)s, %(where)s: %(open)s %(uom)s open",
             type=types[self.line_type],
             lot=self.lot_id.name,
             product=self.product_id.display_name,
-            where=self._where(),
+            where=self._describe_location(),
             open=self.qty_open,
             uom=self.product_uom_id.name,
         )
@@ -190,7 +190,7 @@ class MedicalRecallLine(models.Model):
                     "%(type)s, lot %(lot)s, %(where)s: %(qty)s",
                     type=labels[line.line_type],
                     lot=line.lot_id.name,
-                    where=line._where(),
+                    where=line._describe_location(),
                     qty=line[field],
                 )
                 for line in lines
@@ -207,6 +207,30 @@ class MedicalRecallLine(models.Model):
             "target": "new",
             "context": {"default_line_ids": self.filtered(lambda line: not line.is_resolved).ids},
         }
+
+    @api.model
+    def _xlsx_columns(self):
+        """The header of the lines' XLSX export: (title, width) of each cell of ``_xlsx_row``."""
+        return [
+            (self.env._("Type"), 16),
+            (self.env._("Product"), 30),
+            (self.env._("Lot/Serial"), 18),
+            (self.env._("Expiration Date"), 16),
+            (self.env._("Warehouse"), 14),
+            (self.env._("Location"), 26),
+            (self.env._("Customer"), 28),
+            (self.env._("Transfer"), 18),
+            (self.env._("Date"), 18),
+            (self.env._("Supplier"), 24),
+            (self.env._("Purchase Order"), 16),
+            (self.env._("Receipt"), 18),
+            (self.env._("Quantity"), 10),
+            (self.env._("Recovered"), 10),
+            (self.env._("Destroyed"), 10),
+            (self.env._("Written Off"), 10),
+            (self.env._("Open"), 10),
+            (self.env._("Resolution Note"), 40),
+        ]
 
     def _xlsx_row(self):
         types = dict(self._fields["line_type"]._description_selection(self.env))

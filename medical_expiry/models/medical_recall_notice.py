@@ -1,6 +1,8 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 NOTICE_STATES = [("to_send", "To Send"), ("sent", "Sent"), ("acknowledged", "Acknowledged")]
@@ -88,6 +90,20 @@ class MedicalRecallNotice(models.Model):
                     and picking.partner_id.commercial_partner_id == n.partner_id
                 )
             )
+
+    @api.model
+    def _create_for_customers(self, recall):
+        """One notice per customer who received the lots of ``recall``, listing its delivered lines."""
+        line_ids = defaultdict(list)
+        for line in recall.line_ids:
+            if line.line_type == "delivered" and line.partner_id:
+                line_ids[line.partner_id.id].append(line.id)
+        return self.create(
+            [
+                {"recall_id": recall.id, "partner_id": partner_id, "line_ids": [Command.set(ids)]}
+                for partner_id, ids in line_ids.items()
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Sending and acknowledgement

@@ -8,7 +8,7 @@ from odoo.tools.barcode import get_barcode_check_digit
 from .context_keys import GS1_TRACE
 
 # What a UDI tells at receipt, whichever carrier it comes in.
-UDI_KEYS = ("di", "lot", "serial", "production_date", "expiration_date", "quantity")
+UDI_KEYS = ("di", "lot", "serial", "production_date", "expiration_date", "quantity", "sterilisation_lot")
 # The GS1 application identifiers a receipt reads, and the UDI key each fills. Other AIs Odoo's
 # nomenclature knows (SSCC, best-before date, weights…) are read and left aside.
 GS1_AI_KEYS = {
@@ -62,7 +62,8 @@ class MedicalUdiParser(models.AbstractModel):
 
     @api.model
     def _parse_udi(self, code):
-        """{di, lot, serial, production_date, expiration_date, quantity} of a scanned or pasted UDI.
+        """{di, lot, serial, production_date, expiration_date, quantity, sterilisation_lot} of a scanned or
+        pasted UDI (only MA carries a sterilisation lot: GS1 has no application identifier for it).
 
         ``di`` is the device identifier as its carrier writes it (a GTIN-14 for GS1), dates are
         ``datetime.date``, the quantity a number, what the code does not carry False.
@@ -301,7 +302,7 @@ class MedicalUdiParser(models.AbstractModel):
             ".M": ("production_date", self._udi_date),
             ".V": ("expiration_date", self._udi_date),  # 有效期
             ".E": ("expiration_date", self._udi_date),  # 失效期: the same date, for a receipt
-            ".D": (None, self._ma_field),  # 灭菌批号, the sterilisation lot
+            ".D": ("sterilisation_lot", self._ma_field),  # 灭菌批号
             # Not in the rules' list, but codes as MA's coding service prints them end with a check
             # character (….V220627.C3), whose algorithm is not published either: read, not verified.
             ".C": (None, self._ma_field),

@@ -1,8 +1,12 @@
 from odoo import api, fields, models
 
+# A change of one of these changes the scope of the device's first-business approval.
+DEVICE_SCOPE_FIELDS = {"medical_device_class", "device_category_code"}
+
 
 class ProductTemplate(models.Model):
-    _inherit = "product.template"
+    _name = "product.template"
+    _inherit = ["product.template", "medical.first.business.holder.mixin"]
 
     medical_device_class = fields.Selection(
         [("1", "Class I"), ("2", "Class II"), ("3", "Class III")],
@@ -30,6 +34,15 @@ class ProductTemplate(models.Model):
         help="分类编码 of the device (e.g. 14-01-02): a supplier's licence must list it, or a code it falls "
         "under, when the licence names codes.",
     )
+    medical_implant = fields.Boolean(
+        string="Implant",
+        help="植入类医疗器械: the records of its lots, moves and vouchers are kept for ever (GSP).",
+    )
+    medical_sterile = fields.Boolean(
+        string="Sterile",
+        help="Supplied sterile: each lot records its sterilisation lot (灭菌批号), printed on the vouchers "
+        "and recall notices.",
+    )
     qualification_ids = fields.One2many("medical.qualification", "product_tmpl_id", string="Qualifications")
     registration_number = fields.Char(
         string="Registration Certificate No.",
@@ -52,6 +65,12 @@ class ProductTemplate(models.Model):
             )
             template.registration_number = certificates[-1:].number
             template.registration_expiry_date = certificates[-1:].date_end
+
+    def write(self, vals):
+        res = super().write(vals)
+        if DEVICE_SCOPE_FIELDS.intersection(vals):
+            self.env["medical.first.business.approval"]._reopen_changed_scopes(self.env["res.partner"], self)
+        return res
 
     def action_view_qualifications(self):
         return self.env["medical.qualification"]._action_view_for(self)

@@ -7,9 +7,13 @@ class PurchaseOrder(models.Model):
     _qualification_guarded_action = "button_confirm"
 
     def _qualification_problems(self):
-        """Medical devices are bought from a supplier whose licences are valid and cover their class."""
+        """Medical devices are bought from a supplier whose licences are valid and cover their class, and
+        that quality approved for first business, as it approved each device."""
+        products = self.order_line.product_id
         return self.env["medical.qualification"]._partner_problems(
-            self.partner_id, self.order_line.product_id, supplier=True
+            self.partner_id, products, supplier=True
+        ) + self.env["medical.first.business.approval"]._purchase_problems(
+            self.partner_id, products, self.company_id
         )
 
     def button_confirm(self):

@@ -54,6 +54,14 @@ class ResCompany(models.Model):
         "with a reason. Warn: it goes on with a note. Both are kept in the audit log.",
     )
 
+    first_business_approval_required = fields.Boolean(
+        string="First-Business Approval",
+        default=True,
+        help="首营审核: medical devices are bought only from a supplier, and only devices, that quality "
+        "approved with a signature. An order that lacks an approval is refused or flagged as the "
+        "qualification policy says.",
+    )
+
     def _default_expiry_tz(self):
         return self.env.user.tz or "Asia/Shanghai"
 

@@ -18,3 +18,6 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.recall_notice_days_class_3", readonly=False
     )
     qualification_policy = fields.Selection(related="company_id.qualification_policy", readonly=False)
+    first_business_approval_required = fields.Boolean(
+        related="company_id.first_business_approval_required", readonly=False
+    )

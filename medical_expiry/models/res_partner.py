@@ -2,7 +2,8 @@ from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "medical.first.business.holder.mixin"]
 
     min_shelf_life_days = fields.Integer(
         string="Minimum Shelf Life (days)",
@@ -30,6 +31,9 @@ class ResPartner(models.Model):
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["min_shelf_life_days", "medical_customer_type"]
+
+    def _first_business_holders(self):
+        return self.commercial_partner_id
 
     def _min_shelf_life_days(self):
         """The fewest days left before expiry this customer accepts (0: any lot that may ship)."""

@@ -61,7 +61,7 @@ ALERT_BATCH_SIZE = 2000
 
 class StockLot(models.Model):
     _name = "stock.lot"
-    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin"]
+    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin", "medical.retention.mixin"]
 
     def _signed_actions(self):
         return {
@@ -90,6 +90,11 @@ class StockLot(models.Model):
         "empty when the lot has no expiration date.",
     )
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
+    sterilisation_lot = fields.Char(
+        help="灭菌批号 of a sterile device: read from its UDI at receipt (MA carriers) or imported; printed "
+        "on vouchers and recall notices.",
+    )
+    medical_sterile = fields.Boolean(related="product_id.medical_sterile")
     expiry_state = fields.Selection(
         EXPIRY_STATES,
         compute="_compute_expiry_level",
@@ -491,13 +496,13 @@ class StockLot(models.Model):
         """Bring the alerts of ``products`` and of their lots in line with today's levels.
 
         A lot in a level (or expired) with stock on hand, internal or in transit, calls for an alert of its
-        level for each responsible user: one alert per product, level and user naming how many lots, how
-        much and what value it covers; or, where the level's rule asks for it, one alert per lot. A lot
-        without stock calls for none.
+        level for each responsible user, grouped as the level's rule says: one alert per product, level and
+        user naming how many lots, how much and what value it covers; one per product, warehouse, level and
+        user covering the lots' stock in that warehouse; or one per lot. A lot without stock calls for none.
         """
         self.env.cr.execute(
             """
-            SELECT lot.id, lot.product_id, lot.expiry_state, lot.expiry_rule_id,
+            SELECT lot.id, lot.product_id, lot.expiry_state, lot.expiry_rule_id, location.warehouse_id,
                    SUM(quant.quantity), SUM(quant.quantity * COALESCE(
                        (product.standard_price ->> quant.company_id::text)::numeric, 0))
               FROM stock_lot lot
@@ -506,48 +511,53 @@ class StockLot(models.Model):
                 ON location.id = quant.location_id AND location.usage IN ('internal', 'transit')
               JOIN product_product product ON product.id = lot.product_id
              WHERE lot.product_id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
-          GROUP BY lot.id
+          GROUP BY lot.id, location.warehouse_id
             """,
             [products.ids],
         )
         rows = self.env.cr.fetchall()
         alert_types = self._expiry_alert_types()
-        rules = self.env["medical.expiry.rule"].browse(
-            {rule_id for *_lot, rule_id, _qty, _value in rows if rule_id}
-        )
+        rules = self.env["medical.expiry.rule"].browse({row[3] for row in rows if row[3]})
         fallback = self.env.ref("stock.group_stock_manager").users
         recipients_by_rule = {rule.id: rule.user_ids | rule.group_id.users for rule in rules}
-        per_lot_rules = set(rules.filtered("alert_per_lot").ids)
+        grouping = {rule.id: rule.alert_grouping for rule in rules}
         lots = self.browse([row[0] for row in rows])
         product_alerts, lot_alerts = {}, {}
-        for lot, (_lot_id, product_id, state, rule_id, quantity, value) in zip(lots, rows, strict=True):
+        for lot, (_lot_id, product_id, state, rule_id, warehouse_id, quantity, value) in zip(
+            lots, rows, strict=True
+        ):
             users = recipients_by_rule.get(rule_id) or lot.product_id.responsible_id or fallback
-            if rule_id in per_lot_rules:
-                lot_alerts[lot.id, alert_types[state].id, rule_id or False] = {
+            key = (alert_types[state].id, rule_id or False)
+            if grouping.get(rule_id) == "lot":
+                lot_alerts[lot.id, *key, False] = {
                     "users": users,
                     "summary": lambda lang, lot=lot: lot.with_context(lang=lang)._expiry_alert_summary(),
                 }
                 continue
+            per_warehouse = grouping.get(rule_id) == "warehouse"
             alert = product_alerts.setdefault(
-                (product_id, alert_types[state].id, rule_id or False),
-                {"users": users, "lots": self.browse(), "quantity": 0.0, "value": 0.0},
+                (product_id, *key, per_warehouse and (warehouse_id or False)),
+                {"users": users, "lots": set(), "quantity": 0.0, "value": 0.0},
             )
-            alert["lots"] |= lot
+            alert["lots"].add(lot.id)
             alert["quantity"] += quantity
             alert["value"] += float(value)
+        warehouses = self.env["stock.warehouse"].browse({key[3] for key in product_alerts if key[3]})
         names_by_lang = {}
 
         def names(lang):
-            """Product, unit and level names in the reader's language, read once per batch and language."""
+            """Product, unit, level and warehouse names in the reader's language, read once per batch and
+            language."""
             if lang not in names_by_lang:
                 names_by_lang[lang] = (
                     {p.id: (p.display_name, p.uom_id.name) for p in products.with_context(lang=lang)},
                     {rule.id: rule.name for rule in rules.with_context(lang=lang)},
+                    {warehouse.id: warehouse.name for warehouse in warehouses.with_context(lang=lang)},
                 )
             return names_by_lang[lang]
 
-        for (product_id, type_id, rule_id), alert in product_alerts.items():
-            lots_of_alert = alert.pop("lots")
+        for (product_id, type_id, rule_id, warehouse_id), alert in product_alerts.items():
+            lots_of_alert = self.browse(alert.pop("lots"))
             alert["lot_count"] = len(lots_of_alert)
             # The value is in the lots' company's currency, whichever company the job runs in.
             currency = lots_of_alert.company_id.currency_id
@@ -557,11 +567,12 @@ class StockLot(models.Model):
                 lang,
                 product_id=product_id,
                 rule_id=rule_id,
+                warehouse_id=warehouse_id,
                 expired=type_id == alert_types["expired"].id,
                 alert=alert,
                 currency=currency,
             ):
-                product_names, rule_names = names(lang)
+                product_names, rule_names, warehouse_names = names(lang)
                 product_name, uom_name = product_names[product_id]
                 return self.with_context(lang=lang)._expiry_product_alert_summary(
                     product_name,
@@ -570,14 +581,21 @@ class StockLot(models.Model):
                     alert["lot_count"],
                     f"{round(alert['quantity'], 2)} {uom_name}",
                     currency.format(alert["value"]),
+                    warehouse=(
+                        warehouse_names.get(warehouse_id, "")
+                        if grouping.get(rule_id) == "warehouse"
+                        else None
+                    ),
                 )
 
             alert["summary"] = summary
         self._apply_expiry_alerts(products, product_alerts, self._expiry_product_alert_closing_note)
-        alerted_lots = self.browse({lot_id for lot_id, _type, _rule in lot_alerts}) | self.search(
+        alerted_lots = self.browse({key[0] for key in lot_alerts}) | self.search(
             [("product_id", "in", products.ids), ("activity_ids", "!=", False)]
         )
-        self._apply_expiry_alerts(alerted_lots, lot_alerts, lambda lot: lot._expiry_alert_closing_note())
+        self._apply_expiry_alerts(
+            alerted_lots, lot_alerts, lambda lot, _alert: lot._expiry_alert_closing_note()
+        )
 
     @api.model
     def _alert_date_exceeded(self):
@@ -592,28 +610,57 @@ class StockLot(models.Model):
         return super()._alert_date_exceeded()
 
     @api.model
-    def _expiry_product_alert_summary(self, product_name, expired, level, count, quantity, value):
-        """What one product alert says: the product, the level, how many lots, how much, what value."""
+    def _expiry_product_alert_summary(
+        self, product_name, expired, level, count, quantity, value, warehouse=None
+    ):
+        """What one product alert says: the product, the level, how many lots, how much, what value; and,
+        for an alert per warehouse, the warehouse (``warehouse`` "", for stock in transit outside any)."""
+        values = {
+            "product": product_name,
+            "count": count,
+            "level": level,
+            "quantity": quantity,
+            "value": value,
+        }
+        if warehouse is None:
+            if expired:
+                return self.env._(
+                    "%(product)s: %(count)s expired lots, %(quantity)s worth %(value)s", **values
+                )
+            return self.env._(
+                "%(product)s: %(count)s lots in level “%(level)s”, %(quantity)s worth %(value)s", **values
+            )
+        if not warehouse:
+            if expired:
+                return self.env._(
+                    "%(product)s in transit: %(count)s expired lots, %(quantity)s worth %(value)s", **values
+                )
+            return self.env._(
+                "%(product)s in transit: %(count)s lots in level “%(level)s”, %(quantity)s worth %(value)s",
+                **values,
+            )
         if expired:
             return self.env._(
-                "%(product)s: %(count)s expired lots, %(quantity)s worth %(value)s",
-                product=product_name,
-                count=count,
-                quantity=quantity,
-                value=value,
+                "%(product)s in %(warehouse)s: %(count)s expired lots, %(quantity)s worth %(value)s",
+                warehouse=warehouse,
+                **values,
             )
         return self.env._(
-            "%(product)s: %(count)s lots in level “%(level)s”, %(quantity)s worth %(value)s",
-            product=product_name,
-            count=count,
-            level=level,
-            quantity=quantity,
-            value=value,
+            "%(product)s in %(warehouse)s: %(count)s lots in level “%(level)s”, %(quantity)s worth %(value)s",
+            warehouse=warehouse,
+            **values,
         )
 
     @api.model
-    def _expiry_product_alert_closing_note(self, product):
+    def _expiry_product_alert_closing_note(self, product, alert):
         """Why a product's alert is closed, in the language ``product`` is read in (its alert's user's)."""
+        if alert.expiry_warehouse_id:
+            return product.env._(
+                "Closed by the expiry job: no stock of %(product)s in %(warehouse)s is in this level any "
+                "more.",
+                product=product.display_name,
+                warehouse=alert.expiry_warehouse_id.with_context(lang=product.env.lang).name,
+            )
         return product.env._(
             "Closed by the expiry job: no stock of %s is in this level any more.", product.display_name
         )
@@ -642,7 +689,8 @@ class StockLot(models.Model):
 
     @api.model
     def _escalate_expiry_alerts(self):
-        """Alerts left open too long get, once per record and level, an escalation for each expiry manager."""
+        """Alerts left open too long get, once per record, level and warehouse, an escalation for each expiry
+        manager."""
         escalation_type = self.env.ref("medical_expiry.mail_activity_type_escalation")
         self.env.flush_all()
         self.env.cr.execute(
@@ -658,7 +706,9 @@ class StockLot(models.Model):
                                 WHERE escalation.res_model = alert.res_model
                                   AND escalation.res_id = alert.res_id
                                   AND escalation.activity_type_id = %(escalation)s
-                                  AND escalation.expiry_rule_id IS NOT DISTINCT FROM alert.expiry_rule_id)
+                                  AND escalation.expiry_rule_id IS NOT DISTINCT FROM alert.expiry_rule_id
+                                  AND escalation.expiry_warehouse_id
+                                      IS NOT DISTINCT FROM alert.expiry_warehouse_id)
             """,
             {
                 "company": self.env.company.id,
@@ -669,7 +719,8 @@ class StockLot(models.Model):
         )
         overdue = self.env["mail.activity"].browse(alert_id for (alert_id,) in self.env.cr.fetchall())
         first_per_level = {
-            (alert.res_model, alert.res_id, alert.expiry_rule_id.id): alert for alert in overdue
+            (alert.res_model, alert.res_id, alert.expiry_rule_id.id, alert.expiry_warehouse_id.id): alert
+            for alert in overdue
         }
         managers = self.env.ref("medical_expiry.group_expiry_manager").users
         today = self.env.company._expiry_today()
@@ -681,6 +732,7 @@ class StockLot(models.Model):
                     "activity_type_id": escalation_type.id,
                     "expiry_rule_id": alert.expiry_rule_id.id,
                     "expiry_lot_count": alert.expiry_lot_count,
+                    "expiry_warehouse_id": alert.expiry_warehouse_id.id,
                     "user_id": manager.id,
                     "date_deadline": today,
                     "summary": self.env._(
@@ -888,3 +940,21 @@ class StockLot(models.Model):
             expiry=expiry or self.env._("none"),
             why=explanation,
         )
+
+    def _retention_ends(self):
+        """A lot that ever moved is kept from its expiry, or from its last move without one; a lot that
+        never moved records nothing yet."""
+        last_moves = dict(
+            self.env["stock.move.line"]._read_group(
+                [("lot_id", "in", self.ids), ("state", "=", "done")], ["lot_id"], ["date:max"]
+            )
+        )
+        return {
+            lot: self._retention_end_of(
+                lot.product_id,
+                lot.company_id._expiry_date_of(lot.expiration_date),
+                lot.company_id._expiry_date_of(last_moves[lot]),
+            )
+            for lot in self
+            if lot in last_moves
+        }

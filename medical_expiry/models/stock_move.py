@@ -5,7 +5,8 @@ from .context_keys import REFUSED_LOTS
 
 
 class StockMove(models.Model):
-    _inherit = "stock.move"
+    _name = "stock.move"
+    _inherit = ["stock.move", "medical.retention.mixin"]
 
     def _expiry_refused_lots_domain(self):
         """Domain of the lots this move may not reserve, or False when its route is free."""
@@ -89,6 +90,22 @@ class StockMove(models.Model):
                     scanned=fields.Date.to_string(udi["expiration_date"]),
                 )
             )
+        known_sterilisation = lot.sterilisation_lot or line.sterilisation_lot
+        if (
+            udi["sterilisation_lot"]
+            and known_sterilisation
+            and known_sterilisation != udi["sterilisation_lot"]
+        ):
+            raise UserError(
+                self.env._(
+                    "Lot %(lot)s of %(product)s is known with sterilisation lot %(known)s, the code says "
+                    "%(scanned)s.",
+                    lot=lot_name,
+                    product=product.display_name,
+                    known=known_sterilisation,
+                    scanned=udi["sterilisation_lot"],
+                )
+            )
         if line:
             line.write({"quantity": line.quantity + quantity, "picked": True})
             return line
@@ -98,6 +115,7 @@ class StockMove(models.Model):
             "lot_id": lot.id if lot else False,
             "lot_name": False if lot else lot_name,
             "production_date": udi["production_date"],
+            "sterilisation_lot": False if lot else udi["sterilisation_lot"],
         }
         if not lot and udi["expiration_date"]:
             vals["expiration_date"] = company._expiry_datetime_of(udi["expiration_date"])
@@ -139,3 +157,21 @@ class StockMove(models.Model):
                     where=", ".join(in_stock.location_id.mapped("display_name")),
                 )
             )
+
+    def unlink(self):
+        # Odoo first deletes the lines of a move, refusing done ones in its own words: say why GSP keeps it.
+        self._unlink_except_retained()
+        return super().unlink()
+
+    def _retention_ends(self):
+        """A move done is kept from the expiry of its lots (the longest kept), or from its own date."""
+        ends = {}
+        for move in self.filtered(lambda move: move.state == "done"):
+            since = move.company_id._expiry_date_of(move.date)
+            move_ends = [
+                self._retention_end_of(move.product_id, move.company_id._expiry_date_of(expiration), since)
+                for expiration in move.move_line_ids.lot_id.mapped("expiration_date") or [False]
+            ]
+            if any(move_ends):
+                ends[move] = max(move_ends)
+        return ends

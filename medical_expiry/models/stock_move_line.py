@@ -34,6 +34,9 @@ class StockMoveLine(models.Model):
         "returned or clearance-sold lot that was expired, blocked or in a near-expiry level.",
     )
     production_date = fields.Date(help="Read from the UDI scanned at receipt; given to the lot it creates.")
+    sterilisation_lot = fields.Char(
+        help="灭菌批号, read from the UDI scanned at receipt or typed; given to the lot it creates."
+    )
 
     @api.depends("lot_id.expiry_rule_id.outbound_policy", "location_id", "location_dest_id")
     def _compute_expiry_warning(self):
@@ -126,6 +129,8 @@ class StockMoveLine(models.Model):
         vals = super()._prepare_new_lot_vals()
         if self.production_date:
             vals["production_date"] = self.production_date
+        if self.sterilisation_lot:
+            vals["sterilisation_lot"] = self.sterilisation_lot
         return vals
 
     def _action_done(self):

@@ -13,7 +13,12 @@ from .medical_signed_mixin import SignedAction
 
 class StockPicking(models.Model):
     _name = "stock.picking"
-    _inherit = ["stock.picking", "medical.qualification.guarded.mixin", "medical.signed.mixin"]
+    _inherit = [
+        "stock.picking",
+        "medical.qualification.guarded.mixin",
+        "medical.signed.mixin",
+        "medical.retention.mixin",
+    ]
     _qualification_guarded_action = "button_validate"
 
     def _signed_actions(self):
@@ -180,3 +185,17 @@ class StockPicking(models.Model):
             raise UserError(self.env._("Say why this return is accepted."))
         with granting_override(self, RETURN_OVERRIDE, reason):
             return self.button_validate()
+
+    def unlink(self):
+        # Odoo first cancels the moves of a transfer, refusing done ones in its words: say why GSP keeps it.
+        self._unlink_except_retained()
+        return super().unlink()
+
+    def _retention_ends(self):
+        """A transfer done, the voucher printed from it, is kept as long as the longest kept of its moves."""
+        move_ends = self.move_ids._retention_ends()
+        return {
+            picking: max(move_ends[move] for move in picking.move_ids if move in move_ends)
+            for picking in self
+            if picking.state == "done" and any(move in move_ends for move in picking.move_ids)
+        }

@@ -12,7 +12,8 @@ class ReportQualificationExpiry(models.AbstractModel):
 
     A document already replaced by a valid renewal needs nothing and is left out, as from the alerts.
     ``data``: ``days`` (N, zero or more), ``holder`` (a HOLDER_FILTERS key) and ``include_lapsed`` (also
-    the documents expired or revoked without a valid replacement, the latest of each holder and type).
+    the documents expired or revoked without a valid replacement, the latest of each holder and type) and
+    ``include_approvals`` (after them, each first-business approval of the company with its documents).
     """
 
     _name = "report.medical_expiry.report_qualification_expiry"
@@ -109,7 +110,22 @@ class ReportQualificationExpiry(models.AbstractModel):
             (holder.display_name, [self._row(document) for document in documents])
             for holder, documents in by_holder.items()
         ]
-        return self._columns(), sections
+        return self._columns(), sections + self._approval_sections(data)
+
+    @api.model
+    def _approval_sections(self, data):
+        """One section per first-business approval of the company, headed by its state and signer, listing
+        the valid documents that answer its checklist."""
+        if not data.get("include_approvals"):
+            return []
+        domain = [("company_id", "=", self.env.company.id)]
+        if data["holder"] != "all":
+            domain.append(("holder", "=", data["holder"]))
+        approvals = self.env["medical.first.business.approval"].search(domain, order="holder, id")
+        return [
+            (approval._report_heading(), [self._row(document) for document in approval.document_ids])
+            for approval in approvals
+        ]
 
     @api.model
     def _row(self, document):

@@ -186,7 +186,7 @@ class ReportRecallLinesXlsx(models.AbstractModel):
         recall = records.ensure_one()
         return (
             recall.name.replace("/", "-"),
-            recall._xlsx_columns(),
+            self.env["medical.recall.line"]._xlsx_columns(),
             [line._xlsx_row() for line in recall.line_ids],
             [],
         )

@@ -31,6 +31,9 @@ class MedicalExpiryCase(TransactionCase):
         # Every test states its own rules: the shipped defaults are archived here.
         cls.env["medical.expiry.rule"].search([]).active = False
         cls.company = cls.env.company
+        # First-business approval has its own tests (test_first_business_approval): the shared fixtures
+        # buy from a supplier and of devices nobody approved.
+        cls.company.first_business_approval_required = False
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
         cls.stock = cls.warehouse.lot_stock_id
         cls.warehouse_2 = cls.env["stock.warehouse"].create({"name": "Shanghai", "code": "SHT"})

@@ -77,9 +77,14 @@ class TestExpiryAlerts(MedicalExpiryCase):
         )
         rows = self.env[action["res_model"]].search(action["domain"])
         self.assertEqual(rows.lot_id, near | expired)
+        for alert in self._alerts(self.syringe):
+            action = alert.action_open_expiry_stock()
+            rows = self.env[action["res_model"]].search(action["domain"])
+            expected = expired if alert.activity_type_id == self.alert_types["expired"] else near
+            self.assertEqual(rows.lot_id, expected, "an alert opens exactly the lots of its level")
 
     def test_a_rule_can_ask_for_one_alert_per_lot(self):
-        self.level_90.alert_per_lot = True
+        self.level_90.alert_grouping = "lot"
         lots = self._create_lot(self.syringe, 60, quantity=5, name="IMPLANT-1") | self._create_lot(
             self.syringe, 70, quantity=1, name="IMPLANT-2"
         )
@@ -228,7 +233,7 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertIn("no stock of Syringe is in this level", self._notes(self.syringe))
 
     def test_expiry_moved_later_closes_the_stale_lot_alert(self):
-        self.level_90.alert_per_lot = True
+        self.level_90.alert_grouping = "lot"
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
         lot.expiration_date = fields.Datetime.now() + timedelta(days=400)

@@ -124,7 +124,7 @@ class TestCustomerReturns(RecallCase):
             .with_context(**action["context"])
             .create({"reason": "Consignment stock"})
         )
-        wizard.action_validate()
+        wizard.action_confirm()
         self.assertEqual(receipt.state, "done")
         self.assertEqual(self._audit_rows(self.lot, "return_override").reason, "Consignment stock")
 

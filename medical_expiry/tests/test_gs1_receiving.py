@@ -13,7 +13,9 @@ STENT = gtin("690123456791")
 UNKNOWN = gtin("690123456792")
 SYRINGE_14 = SYRINGE.zfill(14)
 WRONG_CHECK_DIGIT = SYRINGE_14[:-1] + str((int(SYRINGE_14[-1]) + 1) % 10)
-NONE = dict.fromkeys(("di", "lot", "serial", "production_date", "expiration_date", "quantity"), False)
+NONE = dict.fromkeys(
+    ("di", "lot", "serial", "production_date", "expiration_date", "quantity", "sterilisation_lot"), False
+)
 
 
 def udi(**values):

@@ -227,3 +227,33 @@ class TestLotImport(MedicalExpiryCase):
         action = wizard.action_run()
         self.assertEqual(action["params"]["type"], "success")
         self.assertTrue(self._lots("WIZ-1"))
+
+    def test_imported_stock_has_one_quant_per_lot_and_location_on_both_sides(self):
+        known = self._create_lot(self.syringe, 300, name="KNOWN-Q", quantity=5)
+        rows = [
+            self._row(lot="Q-1", quantity=4),
+            self._row(lot="Q-1", quantity=6, location=self.quarantine.complete_name),
+            self._row(lot="KNOWN-Q", expires=known.expiration_date.date(), quantity=2),
+        ]
+        self.env["medical.lot.import"]._run(self._csv(rows), "lots.csv", "all_or_nothing")
+        lot = self._lots("Q-1")
+        inventory = self.syringe.with_company(self.company).property_stock_inventory
+        quants = self.env["stock.quant"].search([("lot_id", "in", (lot | known).ids)])
+        self.assertEqual(
+            sorted((q.lot_id.name, q.location_id.id, q.quantity) for q in quants),
+            sorted(
+                [
+                    ("KNOWN-Q", self.stock.id, 7),
+                    ("KNOWN-Q", inventory.id, -2),
+                    ("Q-1", self.stock.id, 4),
+                    ("Q-1", self.quarantine.id, 6),
+                    ("Q-1", inventory.id, -10),
+                ]
+            ),
+            "the known lot's quant is added to, not doubled",
+        )
+        stock_quants = quants.filtered(lambda quant: quant.location_id.usage == "internal")
+        self.assertEqual(stock_quants.company_id, self.company)
+        for quant in stock_quants:
+            self.assertEqual(quant.expiration_date, quant.lot_id.expiration_date)
+        self.assertTrue(all(stock_quants.mapped("in_date")))

@@ -187,7 +187,7 @@ class TestQualificationGuards(QualificationCase):
             self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"])
         ).create({"reason": "Renewal filed on 11-20, emergency order for the ICU"})
         self.assertIn("沪药监械经营许20190001号", wizard.problems)
-        wizard.action_override()
+        wizard.action_confirm()
         self.assertEqual(order.state, "purchase")
         row = self._audit_rows(order, "guard_override")
         self.assertEqual(row.reason, "Renewal filed on 11-20, emergency order for the ICU")

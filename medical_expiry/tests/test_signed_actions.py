@@ -25,6 +25,7 @@ class TestSignedActions(MedicalExpiryCase):
                 "rule_create",
                 "rule_change",
                 "rule_delete",
+                "first_business_approval",
             },
         )
         signed = dict(Signature._fields["signed_action"]._description_selection(self.env))

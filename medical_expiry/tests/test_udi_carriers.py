@@ -11,7 +11,9 @@ MA_SYRINGE = "MA.156.M0.100001.10000013"
 MA_STENT = "MA.156.M0.100001.1A2B3C45"
 AHM_SYRINGE = "MF6901234567"
 AHM_STENT = "MF1234567890123"
-NONE = dict.fromkeys(("di", "lot", "serial", "production_date", "expiration_date", "quantity"), False)
+NONE = dict.fromkeys(
+    ("di", "lot", "serial", "production_date", "expiration_date", "quantity", "sterilisation_lot"), False
+)
 # What a receipt line says after a scan, whatever its product.
 LINE_FIELDS = ["lot_id", "lot_name", "quantity", "expiration_date", "production_date", "picked"]
 
@@ -21,7 +23,7 @@ def ma(**values):
 
 
 # (code, what it says): DI alone, each data unit, 6- and 8-digit dates, .V and .E agreeing, the units
-# a receipt leaves aside (.D sterilisation lot, .C check character), any order, other DIs.
+# the sterilisation lot (.D), the check character a receipt leaves aside (.C), any order, other DIs.
 MA_VALID_CODES = [
     (MA_SYRINGE, ma()),
     (f"{MA_SYRINGE}.LA2401", ma(lot="A2401")),
@@ -38,7 +40,10 @@ MA_VALID_CODES = [
     (f"{MA_SYRINGE}.SSN0001", ma(serial="SN0001")),
     (f"{MA_SYRINGE}.SSN0002.E300101", ma(serial="SN0002", expiration_date=date(2030, 1, 1))),
     (f"{MA_SYRINGE}.LL9.SS9", ma(lot="L9", serial="S9")),
-    (f"{MA_SYRINGE}.LA3.D20220118.V270331", ma(lot="A3", expiration_date=date(2027, 3, 31))),
+    (
+        f"{MA_SYRINGE}.LA3.D20220118.V270331",
+        ma(lot="A3", expiration_date=date(2027, 3, 31), sterilisation_lot="20220118"),
+    ),
     (
         f"{MA_SYRINGE}.Sx00008.M220117.L20220117.D20220118.E230117.C3",
         ma(
@@ -46,6 +51,7 @@ MA_VALID_CODES = [
             serial="x00008",
             production_date=date(2022, 1, 17),
             expiration_date=date(2023, 1, 17),
+            sterilisation_lot="20220118",
         ),
     ),
     (f" {MA_SYRINGE}.LSPACED \n", ma(lot="SPACED")),

@@ -1,3 +1,5 @@
+from . import medical_report_wizard_mixin
+from . import medical_reason_wizard_mixin
 from . import medical_lot_block_wizard
 from . import medical_signature_wizard
 from . import medical_lot_expiry_wizard

@@ -1,6 +1,7 @@
 from odoo import fields, models
 
 from ..models.medical_expiry_rule import (
+    ALERT_GROUPINGS,
     EDITABLE_FIELDS,
     OUTBOUND_POLICIES,
     RULE_TARGETS,
@@ -31,7 +32,7 @@ class MedicalExpiryRuleChangeWizard(models.TransientModel):
     suggested_action = fields.Selection(SUGGESTED_ACTIONS, required=True, default="none")
     user_ids = fields.Many2many("res.users", string="Responsible Users")
     group_id = fields.Many2one("res.groups", string="Responsible Group")
-    alert_per_lot = fields.Boolean(string="One Alert per Lot")
+    alert_grouping = fields.Selection(ALERT_GROUPINGS, required=True, default="product")
 
     def _signed_values(self):
         """A new rule's values, or the fields of the rule this change sets to another value."""

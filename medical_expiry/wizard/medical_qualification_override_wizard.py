@@ -5,13 +5,13 @@ class MedicalQualificationOverrideWizard(models.TransientModel):
     """Asks an expiry manager why a document goes on although a qualification lapsed."""
 
     _name = "medical.qualification.override.wizard"
+    _inherit = "medical.reason.wizard.mixin"
     _description = "Override a Qualification Check"
 
     res_model = fields.Char(required=True)
     res_id = fields.Integer(required=True)
     document_name = fields.Char(string="Document", compute="_compute_document")
     problems = fields.Text(compute="_compute_document")
-    reason = fields.Text(required=True)
 
     @api.depends("res_model", "res_id")
     def _compute_document(self):
@@ -23,5 +23,5 @@ class MedicalQualificationOverrideWizard(models.TransientModel):
     def _document(self):
         return self.env[self.res_model].browse(self.res_id)
 
-    def action_override(self):
-        return self._document()._run_overriding_qualifications(self.reason)
+    def _run_with_reason(self, reason):
+        return self._document()._run_overriding_qualifications(reason)

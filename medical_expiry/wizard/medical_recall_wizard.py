@@ -51,7 +51,7 @@ class MedicalRecallWizard(models.TransientModel):
             if wizard.scope == "lots":
                 wizard.matched_lot_ids = wizard.lot_ids
             elif wizard.product_id:
-                wizard.matched_lot_ids = Recall._product_lots(
+                wizard.matched_lot_ids = Recall._get_product_lots(
                     wizard.product_id, wizard.date_from, wizard.date_to, wizard.date_field
                 )
             else:
