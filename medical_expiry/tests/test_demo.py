@@ -124,7 +124,10 @@ class TestDemo(TransactionCase):
 
     def test_demo_signed_actions_are_in_the_audit_log(self):
         signatures = self.demo["signatures"]
-        self.assertEqual(set(signatures.mapped("signed_action")), {"lot_unblock", "expiry_date_change"})
+        self.assertEqual(
+            set(signatures.mapped("signed_action")),
+            {"lot_unblock", "expiry_date_change", "first_business_approval"},
+        )
         logged = self.env["medical.audit.log"].search(
             [("signature_id", "in", signatures.ids), ("action", "in", ("lot_unblock", "expiry_date_change"))]
         )
@@ -134,6 +137,16 @@ class TestDemo(TransactionCase):
             self.company._expiry_date_of(self._lot("ORT25SN0004").expiration_date),
             self.today + timedelta(days=730),
         )
+
+    def test_demo_suppliers_and_devices_passed_first_business_approval_but_the_lapsed_one(self):
+        suppliers = self.demo["suppliers"]
+        states = {
+            key: supplier.with_company(self.company).first_business_state
+            for key, supplier in suppliers.items()
+        }
+        self.assertEqual(states, {"weigao": "approved", "yuwell": "approved", "winner": "draft"})
+        devices = self.env["product.template"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(set(devices.with_company(self.company).mapped("first_business_state")), {"approved"})
 
     def test_demo_alerts_reach_the_people_of_the_rules(self):
         devices = self.env["product.product"].search([("company_id", "=", self.company.id)])
