@@ -75,6 +75,5 @@
     },
     "demo": [
         "demo/medical_expiry_demo.xml",
-        "demo/medical_qualification_demo.xml",
     ],
 }

@@ -3,7 +3,9 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DB=${DB:-medical_expiry_demo}
-if ! psql -d "$DB" -tAc "SELECT 1 FROM ir_module_module WHERE name = 'medical_expiry' AND state = 'installed'" 2>/dev/null | grep -q 1; then
+# Made once (the demo company exists once medical_expiry is installed with demo data); made again when it
+# was made before the demo had its company, since the demo is built at install only, never on update.
+if ! psql -d "$DB" -tAc "SELECT 1 FROM ir_model_data WHERE module = 'medical_expiry' AND name = 'demo_company'" 2>/dev/null | grep -q 1; then
     dropdb --if-exists "$DB"
     echo "run: creating $DB with medical_expiry and demo data (a few minutes, once)"
     odoo -d "$DB" -i medical_expiry --load-language=zh_CN --stop-after-init --log-level=warn

@@ -93,4 +93,5 @@ def test_the_command_installs_medical_expiry_once_then_serves_the_demo():
     install, serve = script.index("-i medical_expiry --stop-after-init"), script.index("exec odoo ")
     assert "state = 'installed'" in script[:install], "installs only when not installed yet"
     assert install < serve
+    assert "--load-language=zh_CN" in script[install:serve], "the demo's admin works in 简体中文"
     assert "DB=medical_expiry_demo" in script

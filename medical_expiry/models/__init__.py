@@ -22,6 +22,8 @@ from . import medical_recall_notice
 from . import medical_udi_parser
 from . import medical_expiry_kpi
 from . import medical_expiry_kpi_source
+from . import medical_expiry_demo
+from . import medical_expiry_demo_documents
 from . import medical_expiry_rule
 from . import medical_expiry_rule_level
 from . import product_product

@@ -218,7 +218,8 @@ class MedicalSignature(models.Model):
             cr.cache[UNSPENT_KEY] = {}
 
             def forget():
-                cr.cache.pop(UNSPENT_KEY, None)
+                # A cursor being closed drops its cache before it runs its rollback hooks.
+                vars(cr).get("cache", {}).pop(UNSPENT_KEY, None)
 
             cr.postcommit.add(forget)
             cr.postrollback.add(forget)

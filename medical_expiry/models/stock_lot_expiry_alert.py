@@ -169,9 +169,12 @@ class StockLot(models.Model):
                 )
             return names_by_lang[lang]
 
-        currency = self.env.company.currency_id
         for (product_id, type_id, rule_id, warehouse_id), alert in product_alerts.items():
-            alert["lot_count"] = len(alert.pop("lots"))
+            lots_of_alert = self.browse(alert.pop("lots"))
+            alert["lot_count"] = len(lots_of_alert)
+            # The value is in the lots' company's currency, whichever company the job runs in.
+            currency = lots_of_alert.company_id.currency_id
+            currency = currency if len(currency) == 1 else self.env.company.currency_id
 
             def summary(
                 lang,
@@ -180,6 +183,7 @@ class StockLot(models.Model):
                 warehouse_id=warehouse_id,
                 expired=type_id == alert_types["expired"].id,
                 alert=alert,
+                currency=currency,
             ):
                 product_names, rule_names, warehouse_names = names(lang)
                 product_name, uom_name = product_names[product_id]

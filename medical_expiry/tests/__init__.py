@@ -13,6 +13,7 @@ from . import test_report_wizards
 from . import test_reason_wizards
 from . import test_vouchers
 from . import test_customer_returns
+from . import test_demo
 from . import test_recall
 from . import test_recall_trace
 from . import test_recall_logistics

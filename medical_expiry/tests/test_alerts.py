@@ -199,6 +199,31 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.Lot._cron_expiry_alerts()
         self.assertEqual(len(self._alerts(self.syringe)), 1)
 
+    def test_alert_value_is_in_the_currency_of_the_lots_company(self):
+        company = self.env["res.company"].create(
+            {"name": "Yuan Distributor", "currency_id": self.env.ref("base.CNY").id}
+        )
+        self.assertNotEqual(
+            self.env.company.currency_id, company.currency_id, "the job runs in another company"
+        )
+        stock = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1).lot_stock_id
+        device = self._create_product("Yuan syringe", self.categ_device, company_id=company.id)
+        device.with_company(company).standard_price = 10
+        self._create_rule(90, company_id=company.id, user_ids=[Command.set(self.buyer.ids)])
+        lot = self.env["stock.lot"].create(
+            {
+                "name": "CNY-1",
+                "product_id": device.id,
+                "company_id": company.id,
+                "expiration_date": company._expiry_datetime_of(company._expiry_today() + timedelta(days=60)),
+            }
+        )
+        self.env["stock.quant"]._update_available_quantity(device, stock, 5, lot_id=lot)
+        self.Lot._cron_expiry_alerts()
+        summary = self._alerts(device).summary
+        self.assertIn("¥", summary)
+        self.assertNotIn(self.env.company.currency_id.symbol, summary)
+
     def test_alert_closes_when_the_stock_is_gone(self):
         lot = self._create_lot(self.syringe, 60, quantity=5)
         self.Lot._cron_expiry_alerts()
