@@ -1,7 +1,16 @@
+import contextlib
+
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
+
+# The removal strategies whose order is a plain ORDER BY ending on the id, which a bounded read can follow.
+BOUNDED_READ_STRATEGIES = ("fifo", "lifo", "fefo")
+# Quants read by the first query of a bounded read; each next query reads twice as many.
+FIRST_BATCH = 16
+# Key in the cursor's cache of the quants a reservation in progress has read (see ``_reading_only``).
+RESERVATION_READ = "medical_expiry.reservation_read"
 
 
 class StockQuant(models.Model):
@@ -19,6 +28,132 @@ class StockQuant(models.Model):
             refused_of_product = expression.AND([[("product_id", "=", product_id.id)], refused])
             domain = expression.AND([domain, [("lot_id", "not any", refused_of_product)]])
         return domain
+
+    # ------------------------------------------------------------------
+    # Reservation from a bounded read
+    # ------------------------------------------------------------------
+    def _gather(
+        self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False, qty=0
+    ):
+        read = self.env.cr.cache.get(RESERVATION_READ, {}).get(
+            _gather_key(product_id, location_id, lot_id, package_id, owner_id, strict)
+        )
+        if read is not None:
+            return self.browse(read)
+        return super()._gather(product_id, location_id, lot_id, package_id, owner_id, strict, qty)
+
+    @api.model
+    def _get_reserve_quantity(
+        self,
+        product_id,
+        location_id,
+        quantity,
+        product_packaging_id=None,
+        uom_id=None,
+        lot_id=None,
+        package_id=None,
+        owner_id=None,
+        strict=False,
+    ):
+        """Reserve a medical device from the first quants in removal order instead of all of them.
+
+        Odoo gathers every candidate quant of the product (thousands at a distributor) to take the first
+        few. The quants read here make Odoo's reservation take exactly what it takes from all of them
+        (see ``_gather_for_reservation``); Odoo's own code reserves from them.
+        """
+        args = (product_id, location_id, quantity, product_packaging_id, uom_id, lot_id, package_id, owner_id)
+        if not self._reserves_from_bounded_read(product_id, location_id, quantity, strict):
+            return super()._get_reserve_quantity(*args, strict)
+        covered = quantity
+        if product_packaging_id and product_id.product_tmpl_id.categ_id.packaging_reserve_method == "full":
+            # Odoo rounds what is available down to whole packagings: read up to whole packagings too.
+            covered = product_packaging_id._check_qty(quantity, product_id.uom_id, "UP")
+        quants = self.sudo()._gather_for_reservation(
+            product_id, location_id, covered, lot_id, package_id, owner_id
+        )
+        with self._reading_only(
+            quants, _gather_key(product_id, location_id, lot_id, package_id, owner_id, strict)
+        ):
+            return super()._get_reserve_quantity(*args, strict)
+
+    @api.model
+    def _reserves_from_bounded_read(self, product_id, location_id, quantity, strict):
+        """Whether reserving ``quantity`` reads only the quants it needs: medical devices, in a plain order.
+
+        Given lots, packages or owners (``strict``) already name the few quants; unreservations and Odoo's
+        other strategies (closest location, least packages) read them all as Odoo does.
+        """
+        return (
+            bool(product_id.medical_device_class)
+            and not strict
+            and float_compare(quantity, 0, precision_rounding=product_id.uom_id.rounding) > 0
+            and self._get_removal_strategy(product_id, location_id) in BOUNDED_READ_STRATEGIES
+        )
+
+    @api.model
+    def _gather_for_reservation(
+        self, product_id, location_id, quantity, lot_id=None, package_id=None, owner_id=None
+    ):
+        """The quants from which Odoo's reservation of ``quantity`` takes what it takes from all of them.
+
+        Odoo's reservation walks the quants in removal order (lots first), skips those without free
+        stock and deducts from a quant what quants of its location, lot, package and owner hold short
+        (reserved beyond their quantity, or negative). So these are: every quant short of stock, then the
+        quants with free stock in removal order, read in growing batches until their free stock less
+        all the shortfalls covers ``quantity`` — or until there are no more. Quants the guard refuses are
+        outside the gather domain: the database skips them. In the order ``_gather`` gives.
+        """
+        domain = self._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id)
+        order = self._get_removal_strategy_order(self._get_removal_strategy(product_id, location_id))
+        rounding = product_id.uom_id.rounding
+        short = self._search_by_free_stock(domain, short=True)
+        missing = quantity + sum(quant.reserved_quantity - quant.quantity for quant in short)
+        read = short
+        for lots_first in ([("lot_id", "!=", False)], [("lot_id", "=", False)]):
+            offset, batch = 0, FIRST_BATCH
+            while float_compare(missing, 0, precision_rounding=rounding) > 0:
+                quants = self._search_by_free_stock(
+                    expression.AND([domain, lots_first]), offset=offset, limit=batch, order=order
+                )
+                read |= quants
+                missing -= sum(
+                    quant.quantity - quant.reserved_quantity
+                    for quant in quants
+                    if float_compare(quant.quantity, quant.reserved_quantity, precision_rounding=rounding) > 0
+                )
+                if len(quants) < batch:
+                    break
+                offset, batch = offset + batch, batch * 2
+        return self.search([("id", "in", read.ids)], order=order).sorted(lambda quant: not quant.lot_id)
+
+    @api.model
+    def _search_by_free_stock(self, domain, short=False, offset=0, limit=None, order=None):
+        """The quants of ``domain`` with free stock (quantity above reservations), or ``short`` of it."""
+        query = self._search(domain, offset=offset, limit=limit, order=order)
+        if query.is_empty():
+            return self.browse()
+        quantity = self._field_to_sql(query.table, "quantity", query)
+        reserved = self._field_to_sql(query.table, "reserved_quantity", query)
+        query.add_where(SQL("%s < %s", quantity, reserved) if short else SQL("%s > %s", quantity, reserved))
+        return self._fetch_query(query, self._determine_fields_to_fetch(["quantity", "reserved_quantity"]))
+
+    @contextlib.contextmanager
+    def _reading_only(self, quants, key):
+        """While open, ``_gather`` with these arguments (``key``) gives these quants and reads nothing.
+
+        Odoo's reservation gathers twice (the quants, then their availability): both must see the quants
+        read for it. Kept in the cursor's cache, which no client reaches, and only for this reservation.
+        """
+        reading = self.env.cr.cache.setdefault(RESERVATION_READ, {})
+        previous = reading.get(key)
+        reading[key] = quants.ids
+        try:
+            yield
+        finally:
+            if previous is None:
+                del reading[key]
+            else:
+                reading[key] = previous
 
     @api.model
     def _get_removal_strategy(self, product_id, location_id):
@@ -113,3 +248,14 @@ class StockQuant(models.Model):
                 uom=product_id.uom_id.name,
             )
         )
+
+
+def _gather_key(product_id, location_id, lot_id, package_id, owner_id, strict):
+    return (
+        product_id.id,
+        location_id.id,
+        lot_id.id if lot_id else False,
+        package_id.id if package_id else False,
+        owner_id.id if owner_id else False,
+        bool(strict),
+    )

@@ -30,3 +30,4 @@ from . import test_signed_actions
 from . import test_i18n
 from . import test_tours
 from . import test_test_modules
+from . import test_fefo_bounded_read
