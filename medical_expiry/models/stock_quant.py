@@ -62,14 +62,15 @@ class StockQuant(models.Model):
         (see ``_gather_for_reservation``); Odoo's own code reserves from them.
         """
         args = (product_id, location_id, quantity, product_packaging_id, uom_id, lot_id, package_id, owner_id)
-        if not self._reserves_from_bounded_read(product_id, location_id, quantity, strict):
+        order = self._bounded_reservation_order(product_id, location_id, quantity, strict)
+        if not order:
             return super()._get_reserve_quantity(*args, strict)
         covered = quantity
         if product_packaging_id and product_id.product_tmpl_id.categ_id.packaging_reserve_method == "full":
             # Odoo rounds what is available down to whole packagings: read up to whole packagings too.
             covered = product_packaging_id._check_qty(quantity, product_id.uom_id, "UP")
         quants = self.sudo()._gather_for_reservation(
-            product_id, location_id, covered, lot_id, package_id, owner_id
+            product_id, location_id, covered, order, lot_id, package_id, owner_id
         )
         with self._reading_only(
             quants, _gather_key(product_id, location_id, lot_id, package_id, owner_id, strict)
@@ -77,65 +78,63 @@ class StockQuant(models.Model):
             return super()._get_reserve_quantity(*args, strict)
 
     @api.model
-    def _reserves_from_bounded_read(self, product_id, location_id, quantity, strict):
-        """Whether reserving ``quantity`` reads only the quants it needs: medical devices, in a plain order.
+    def _bounded_reservation_order(self, product_id, location_id, quantity, strict):
+        """The removal order in which reserving ``quantity`` reads only the quants it needs, or None.
 
-        Given lots, packages or owners (``strict``) already name the few quants; unreservations and Odoo's
-        other strategies (closest location, least packages) read them all as Odoo does.
+        Medical devices, in a removal order that is a plain ORDER BY. Given lots, packages and owners
+        (``strict``) already name the few quants; unreservations and Odoo's other strategies (closest
+        location, least packages) read them all as Odoo does.
         """
-        return (
-            bool(product_id.medical_device_class)
-            and not strict
-            and float_compare(quantity, 0, precision_rounding=product_id.uom_id.rounding) > 0
-            and self._get_removal_strategy(product_id, location_id) in BOUNDED_READ_STRATEGIES
-        )
+        if (
+            not product_id.medical_device_class
+            or strict
+            or float_compare(quantity, 0, precision_rounding=product_id.uom_id.rounding) <= 0
+        ):
+            return None
+        strategy = self._get_removal_strategy(product_id, location_id)
+        return self._get_removal_strategy_order(strategy) if strategy in BOUNDED_READ_STRATEGIES else None
 
     @api.model
     def _gather_for_reservation(
-        self, product_id, location_id, quantity, lot_id=None, package_id=None, owner_id=None
+        self, product_id, location_id, quantity, order, lot_id=None, package_id=None, owner_id=None
     ):
         """The quants from which Odoo's reservation of ``quantity`` takes what it takes from all of them.
 
         Odoo's reservation walks the quants in removal order (lots first), skips those without free
         stock and deducts from a quant what quants of its location, lot, package and owner hold short
-        (reserved beyond their quantity, or negative). So these are: every quant short of stock, then the
-        quants with free stock in removal order, read in growing batches until their free stock less
-        all the shortfalls covers ``quantity`` — or until there are no more. Quants the guard refuses are
-        outside the gather domain: the database skips them. In the order ``_gather`` gives.
+        (reserved beyond their quantity, or negative); what is available counts the shortfalls too. So
+        these are every quant short of stock, and the quants with free stock in Odoo's order, read in
+        growing batches until their free stock less all the shortfalls covers ``quantity``, or to the
+        last. One query a batch: the short quants sort first. Quants the guard refuses are outside the
+        gather domain: the database skips them. The quants with free stock come first, in Odoo's order;
+        the short ones, which give nothing, last.
         """
         domain = self._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id)
-        order = self._get_removal_strategy_order(self._get_removal_strategy(product_id, location_id))
-        rounding = product_id.uom_id.rounding
-        short = self._search_by_free_stock(domain, short=True)
-        missing = quantity + sum(quant.reserved_quantity - quant.quantity for quant in short)
-        read = short
-        for lots_first in ([("lot_id", "!=", False)], [("lot_id", "=", False)]):
-            offset, batch = 0, FIRST_BATCH
-            while float_compare(missing, 0, precision_rounding=rounding) > 0:
-                quants = self._search_by_free_stock(
-                    expression.AND([domain, lots_first]), offset=offset, limit=batch, order=order
-                )
-                read |= quants
-                missing -= sum(
-                    quant.quantity - quant.reserved_quantity
-                    for quant in quants
-                    if float_compare(quant.quantity, quant.reserved_quantity, precision_rounding=rounding) > 0
-                )
-                if len(quants) < batch:
-                    break
-                offset, batch = offset + batch, batch * 2
-        return self.search([("id", "in", read.ids)], order=order).sorted(lambda quant: not quant.lot_id)
-
-    @api.model
-    def _search_by_free_stock(self, domain, short=False, offset=0, limit=None, order=None):
-        """The quants of ``domain`` with free stock (quantity above reservations), or ``short`` of it."""
-        query = self._search(domain, offset=offset, limit=limit, order=order)
+        query = self._search(domain, order=order)
         if query.is_empty():
             return self.browse()
-        quantity = self._field_to_sql(query.table, "quantity", query)
+        on_hand = self._field_to_sql(query.table, "quantity", query)
         reserved = self._field_to_sql(query.table, "reserved_quantity", query)
-        query.add_where(SQL("%s < %s", quantity, reserved) if short else SQL("%s > %s", quantity, reserved))
-        return self._fetch_query(query, self._determine_fields_to_fetch(["quantity", "reserved_quantity"]))
+        lot = self._field_to_sql(query.table, "lot_id", query)
+        query.add_where(SQL("%s != %s", on_hand, reserved))
+        query.order = SQL("%s > %s, %s IS NULL, %s", on_hand, reserved, lot, query.order)
+        query.limit, query.offset = FIRST_BATCH, 0
+        rounding = product_id.uom_id.rounding
+        free, short, missing = [], [], quantity
+        while True:
+            rows = self.env.execute_query(query.select(SQL.identifier(query.table, "id"), on_hand, reserved))
+            for quant_id, quant_on_hand, quant_reserved in rows:
+                if quant_on_hand < quant_reserved:
+                    short.append(quant_id)
+                    missing += quant_reserved - quant_on_hand
+                else:
+                    free.append(quant_id)
+                    if float_compare(quant_on_hand, quant_reserved, precision_rounding=rounding) > 0:
+                        missing -= quant_on_hand - quant_reserved
+            covered = free and float_compare(missing, 0, precision_rounding=rounding) <= 0
+            if covered or len(rows) < query.limit:
+                return self.browse(free + short)
+            query.offset, query.limit = query.offset + query.limit, query.limit * 2
 
     @contextlib.contextmanager
     def _reading_only(self, quants, key):
@@ -185,6 +184,9 @@ class StockQuant(models.Model):
         in_date=None,
     ):
         # Every change of a quant's quantity or reservation comes here: reserving, unreserving, moving.
+        # It changes the quant it names, refused lot or not: the refusals of the move being reserved
+        # chose that lot already.
+        self = self.with_context(expiry_refused_lots=None)
         if product_id._serializes_lot_stock():
             self.sudo()._gather(
                 product_id, location_id, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=True

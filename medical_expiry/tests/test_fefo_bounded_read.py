@@ -53,7 +53,7 @@ class TestFefoBoundedRead(MedicalExpiryCase):
         if bounded:
             taken = quants._get_reserve_quantity(*args, **kwargs)
         else:
-            with patch.object(type(self.Quant), "_reserves_from_bounded_read", return_value=False):
+            with patch.object(type(self.Quant), "_bounded_reservation_order", return_value=None):
                 taken = quants._get_reserve_quantity(*args, **kwargs)
         return [(quant.location_id, quant.lot_id, quant.package_id, quantity) for quant, quantity in taken]
 
@@ -109,7 +109,7 @@ class TestFefoBoundedRead(MedicalExpiryCase):
                 with self.subTest(lot=lot.name, quantity=quantity):
                     self._assert_same_reservation(picking, quantity, lot_id=lot)
         # Given all its characteristics (strict), Odoo's own read of the few quants they name stands.
-        self.assertFalse(self.Quant._reserves_from_bounded_read(self.syringe, self.stock, 1, strict=True))
+        self.assertIsNone(self.Quant._bounded_reservation_order(self.syringe, self.stock, 1, strict=True))
         split = self._lot(self.syringe, 200)
         self.assertEqual(
             self._assert_same_reservation(picking, 20, location=self.bin, lot_id=split, strict=True),
