@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
+from odoo.tools.sql import create_index
 
 # The removal strategies whose order is a plain ORDER BY ending on the id, which a bounded read can follow.
 BOUNDED_READ_STRATEGIES = ("fifo", "lifo", "fefo")
@@ -32,6 +33,25 @@ class StockQuant(models.Model):
     # ------------------------------------------------------------------
     # Reservation from a bounded read
     # ------------------------------------------------------------------
+    def init(self):
+        super().init()
+        # A FEFO reservation walks a product's quants with a lot in removal order and stops at its need;
+        # the quants short of stock, which it must all know, are few.
+        create_index(
+            self.env.cr,
+            "stock_quant_fefo_reservation_index",
+            self._table,
+            ["product_id", "removal_date", "in_date", "id"],
+            where="lot_id IS NOT NULL",
+        )
+        create_index(
+            self.env.cr,
+            "stock_quant_short_reservation_index",
+            self._table,
+            ["product_id"],
+            where="quantity < reserved_quantity",
+        )
+
     def _gather(
         self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False, qty=0
     ):
@@ -100,41 +120,61 @@ class StockQuant(models.Model):
     ):
         """The quants from which Odoo's reservation of ``quantity`` takes what it takes from all of them.
 
-        Odoo's reservation walks the quants in removal order (lots first), skips those without free
-        stock and deducts from a quant what quants of its location, lot, package and owner hold short
+        Odoo's reservation walks the quants in removal order, those with a lot first, skips those without
+        free stock and deducts from a quant what quants of its location, lot, package and owner hold short
         (reserved beyond their quantity, or negative); what is available counts the shortfalls too. So
-        these are every quant short of stock, and the quants with free stock in Odoo's order, read in
-        growing batches until their free stock less all the shortfalls covers ``quantity``, or to the
-        last. One query a batch: the short quants sort first. Quants the guard refuses are outside the
-        gather domain: the database skips them. The quants with free stock come first, in Odoo's order;
-        the short ones, which give nothing, last.
+        these are the quants with free stock in that order, read in growing batches until their free
+        stock less all the shortfalls covers ``quantity`` (or to the last), then every short quant, which
+        gives nothing. Quants the guard refuses are outside the gather domain: the database skips them.
         """
-        domain = self._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id)
-        query = self._search(domain, order=order)
+        query = self._search(self._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id))
         if query.is_empty():
             return self.browse()
-        on_hand = self._field_to_sql(query.table, "quantity", query)
-        reserved = self._field_to_sql(query.table, "reserved_quantity", query)
-        lot = self._field_to_sql(query.table, "lot_id", query)
-        query.add_where(SQL("%s != %s", on_hand, reserved))
-        query.order = SQL("%s > %s, %s IS NULL, %s", on_hand, reserved, lot, query.order)
-        query.limit, query.offset = FIRST_BATCH, 0
+        order = self._order_to_sql(order, query)  # before the FROM clause is read: it may join
+        on_hand, reserved, lot = (
+            self._field_to_sql(query.table, fname, query)
+            for fname in ("quantity", "reserved_quantity", "lot_id")
+        )
+        selection = SQL(
+            "SELECT %s, %s, %s FROM %s WHERE (%s)",
+            SQL.identifier(query.table, "id"),
+            on_hand,
+            reserved,
+            query.from_clause,
+            query.where_clause,
+        )
+        rows = self.env.execute_query(SQL("%s AND %s < %s", selection, on_hand, reserved))
+        short = [quant_id for quant_id, _on_hand, _reserved in rows]
+        missing = quantity + sum(
+            quant_reserved - quant_on_hand for _id, quant_on_hand, quant_reserved in rows
+        )
         rounding = product_id.uom_id.rounding
-        free, short, missing = [], [], quantity
-        while True:
-            rows = self.env.execute_query(query.select(SQL.identifier(query.table, "id"), on_hand, reserved))
-            for quant_id, quant_on_hand, quant_reserved in rows:
-                if quant_on_hand < quant_reserved:
-                    short.append(quant_id)
-                    missing += quant_reserved - quant_on_hand
-                else:
-                    free.append(quant_id)
-                    if float_compare(quant_on_hand, quant_reserved, precision_rounding=rounding) > 0:
-                        missing -= quant_on_hand - quant_reserved
-            covered = free and float_compare(missing, 0, precision_rounding=rounding) <= 0
-            if covered or len(rows) < query.limit:
-                return self.browse(free + short)
-            query.offset, query.limit = query.offset + query.limit, query.limit * 2
+        free = []
+        for lots_first in (SQL("%s IS NOT NULL", lot), SQL("%s IS NULL", lot)):
+            offset, limit = 0, FIRST_BATCH
+            while float_compare(missing, 0, precision_rounding=rounding) > 0:
+                rows = self.env.execute_query(
+                    SQL(
+                        "%s AND %s AND %s > %s ORDER BY %s LIMIT %s OFFSET %s",
+                        selection,
+                        lots_first,
+                        on_hand,
+                        reserved,
+                        order,
+                        limit,
+                        offset,
+                    )
+                )
+                free += [quant_id for quant_id, _on_hand, _reserved in rows]
+                missing -= sum(
+                    quant_on_hand - quant_reserved
+                    for _id, quant_on_hand, quant_reserved in rows
+                    if float_compare(quant_on_hand, quant_reserved, precision_rounding=rounding) > 0
+                )
+                if len(rows) < limit:
+                    break
+                offset, limit = offset + limit, limit * 2
+        return self.browse(free + short)
 
     @contextlib.contextmanager
     def _reading_only(self, quants, key):
