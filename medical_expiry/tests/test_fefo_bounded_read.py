@@ -163,3 +163,13 @@ class TestFefoBoundedRead(MedicalExpiryCase):
         self.assertEqual(picking.move_ids.quantity, 3)
         read = self.env.cache.get_records(self.Quant, self.Quant._fields["quantity"])
         self.assertGreaterEqual(len(read.filtered(lambda quant: quant.product_id == gauze)), len(lots))
+
+    def test_quant_of_a_refused_lot_is_updated_in_place_during_a_reservation(self):
+        expired = self._create_lot(self.syringe, -5, quantity=10)
+        reserving = self.Quant.with_context(
+            expiry_refused_lots=self.env["stock.lot"]._outbound_refused_domain()
+        )
+        reserving._update_available_quantity(self.syringe, self.stock, 2, lot_id=expired)
+        quants = self.Quant.search([("lot_id", "=", expired.id)])
+        self.assertEqual(len(quants), 1)
+        self.assertEqual(quants.quantity, 12)
