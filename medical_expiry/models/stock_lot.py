@@ -160,18 +160,20 @@ class StockLot(models.Model):
         return expression.OR(domains)
 
     @api.model
-    def _days_to_expiry_sql(self, alias, now=None):
+    def _days_to_expiry_sql(self, alias, now=None, time_zone=None):
         """SQL form of ``days_to_expiry`` for the lot table aliased ``alias``: D - today, company calendar.
 
         ``now``: SQL of the current naive UTC time (a view passes ``now()``); by default the server's now.
+        ``time_zone``: SQL of the lot's company's ``expiry_tz`` where the query joins it (see
+        ``res.company._expiry_local_date_sql``).
         """
         Company = self.env["res.company"]
         company = SQL.identifier(alias, "company_id")
         now = now or SQL("%s::timestamp", fields.Datetime.now())
         return SQL(
             "(%s - %s)",
-            Company._expiry_local_date_sql(SQL.identifier(alias, "expiration_date"), company),
-            Company._expiry_local_date_sql(now, company),
+            Company._expiry_local_date_sql(SQL.identifier(alias, "expiration_date"), company, time_zone),
+            Company._expiry_local_date_sql(now, company, time_zone),
         )
 
     def _field_to_sql(self, alias, fname, query=None, flush=True):
@@ -179,7 +181,22 @@ class StockLot(models.Model):
         if fname == "days_to_expiry":
             if flush:
                 self.flush_model(["expiration_date", "company_id"])
-            return self._days_to_expiry_sql(alias)
+            if query is None:
+                return self._days_to_expiry_sql(alias)
+            # Sorting or grouping reads every lot: the company's time zone by a join, not a look-up per lot.
+            company = query.make_alias(alias, "expiry_company")
+            query.add_join(
+                "LEFT JOIN",
+                company,
+                "res_company",
+                SQL(
+                    "%s = COALESCE(%s, %s)",
+                    SQL.identifier(company, "id"),
+                    SQL.identifier(alias, "company_id"),
+                    self.env.company.id,
+                ),
+            )
+            return self._days_to_expiry_sql(alias, time_zone=SQL.identifier(company, "expiry_tz"))
         return super()._field_to_sql(alias, fname, query, flush)
 
     # ------------------------------------------------------------------

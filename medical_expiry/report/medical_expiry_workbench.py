@@ -258,6 +258,7 @@ class MedicalExpiryWorkbench(models.Model):
          LEFT JOIN product_product product ON product.id = quant.product_id
          LEFT JOIN product_template template ON template.id = product.product_tmpl_id
          LEFT JOIN stock_lot lot ON lot.id = quant.lot_id
+         LEFT JOIN res_company lot_company ON lot_company.id = COALESCE(lot.company_id, quant.company_id)
              WHERE quant.quantity > 0 AND location.usage IN ('internal', 'transit')
             """,
             transit_source=self._transit_source_query(),
@@ -265,10 +266,10 @@ class MedicalExpiryWorkbench(models.Model):
             supplier=self._supplier_query(),
             # A view is evaluated when read: its "today" is the database's now, not the install's.
             expiry_date=self.env["res.company"]._expiry_local_date_sql(
-                SQL("lot.expiration_date"), SQL("lot.company_id")
+                SQL("lot.expiration_date"), time_zone=SQL("lot_company.expiry_tz")
             ),
             days_to_expiry=self.env["stock.lot"]._days_to_expiry_sql(
-                "lot", now=SQL("(now() AT TIME ZONE 'UTC')")
+                "lot", now=SQL("(now() AT TIME ZONE 'UTC')"), time_zone=SQL("lot_company.expiry_tz")
             ),
         )
 
