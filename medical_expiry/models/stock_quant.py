@@ -34,7 +34,6 @@ class StockQuant(models.Model):
     # Reservation from a bounded read
     # ------------------------------------------------------------------
     def init(self):
-        super().init()
         # A FEFO reservation walks a product's quants with a lot in removal order and stops at its need;
         # the quants short of stock, which it must all know, are few.
         create_index(
@@ -51,6 +50,7 @@ class StockQuant(models.Model):
             ["product_id"],
             where="quantity < reserved_quantity",
         )
+        return super().init()
 
     def _gather(
         self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False, qty=0
