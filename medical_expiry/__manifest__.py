@@ -32,6 +32,7 @@
         "wizard/medical_lot_block_wizard_views.xml",
         "wizard/medical_signature_wizard_views.xml",
         "wizard/medical_lot_expiry_wizard_views.xml",
+        "wizard/medical_expiry_rule_change_wizard_views.xml",
         "wizard/medical_expiry_report_wizard_views.xml",
         "wizard/medical_audit_extract_wizard_views.xml",
         "wizard/medical_recall_wizard_views.xml",

@@ -7,6 +7,7 @@ from . import medical_expiry_alert_mixin
 from . import medical_qualification
 from . import medical_qualification_guarded_mixin
 from . import medical_lot_import
+from . import medical_signed_mixin
 from . import medical_signature
 from . import medical_recall
 from . import medical_recall_line
@@ -20,6 +21,7 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_users
 from . import sale_order
 from . import stock_location
 from . import stock_lot

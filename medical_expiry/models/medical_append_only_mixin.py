@@ -2,6 +2,8 @@ from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from .context_keys import APPEND_ONLY_MODEL
+
 
 class MedicalAppendOnlyMixin(models.AbstractModel):
     """Records that, once written, are never changed nor deleted, by anyone (GSP, 21 CFR Part 11).
@@ -63,14 +65,14 @@ class MedicalAppendOnlyMixin(models.AbstractModel):
     @api.model
     def _create_append_only(self, vals_list):
         """Create the records: the one way in, for the model's own method (as superuser)."""
-        return self.sudo().with_context(medical_append_only_model=self._name).create(vals_list)
+        return self.sudo().with_context(**{APPEND_ONLY_MODEL: self._name}).create(vals_list)
 
     @api.model_create_multi
     def create(self, vals_list):
         # The context key alone grants nothing: no group may create these records, only the superuser
         # environment of ``_create_append_only`` can, and a client cannot obtain that.
         self.check_access("create")
-        if not (self.env.su and self.env.context.get("medical_append_only_model") == self._name):
+        if not (self.env.su and self.env.context.get(APPEND_ONLY_MODEL) == self._name):
             raise AccessError(
                 self.env._(
                     "%(model)s records are written by the application only.",

@@ -2,29 +2,12 @@ import hashlib
 import json
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_sequence import _update_nogap
 
-AUDIT_ACTIONS = [
-    ("expiry_date_change", "Expiration Date Change"),
-    ("lot_block", "Lot Blocked"),
-    ("lot_unblock", "Lot Unblocked"),
-    ("rule_create", "Rule Created"),
-    ("rule_change", "Rule Changed"),
-    ("rule_delete", "Rule Deleted"),
-    ("recall_state", "Recall State Change"),
-    ("recall_close", "Recall Closed"),
-    ("scrap_expired", "Expired Stock Scrapped"),
-    ("quarantine_release", "Release from Quarantine"),
-    ("guard_override", "Guard Override"),
-    ("return_override", "Return Override"),
-    ("qualification_revoke", "Qualification Revoked"),
-    ("import", "Import"),
-    ("signature", "Signature"),
-    ("signature_failed", "Failed Signature"),
-]
+from .context_keys import AUDIT_RECORD
+
 # The row content the hash covers, in a fixed order: a reader can recompute it from the table alone.
 HASHED_COLUMNS = [
     "sequence",
@@ -68,7 +51,7 @@ class MedicalAuditLog(models.Model):
     record_ref = fields.Reference(
         selection="_selection_record_ref", string="Document", compute="_compute_record_ref"
     )
-    action = fields.Selection(AUDIT_ACTIONS, required=True, readonly=True, index=True)
+    action = fields.Selection(selection="_selection_action", required=True, readonly=True, index=True)
     old_values = fields.Text(readonly=True, help="JSON of the values before the change.")
     new_values = fields.Text(readonly=True, help="JSON of the values after the change.")
     reason = fields.Text(readonly=True)
@@ -84,6 +67,22 @@ class MedicalAuditLog(models.Model):
     _sql_constraints = [
         ("sequence_unique", "UNIQUE(sequence)", "Two audit rows cannot share a sequence number."),
     ]
+
+    @api.model
+    def _selection_action(self):
+        """The actions logged: those not signed, then each signed action as its model declares it."""
+        unsigned = [
+            ("lot_block", self.env._("Lot Blocked")),
+            ("recall_state", self.env._("Recall State Change")),
+            ("guard_override", self.env._("Guard Override")),
+            ("return_override", self.env._("Return Override")),
+            ("qualification_revoke", self.env._("Qualification Revoked")),
+            ("import", self.env._("Import")),
+            ("signature", self.env._("Signature")),
+            ("signature_failed", self.env._("Failed Signature")),
+        ]
+        signed = self.env["medical.signature"]._signed_action_declarations()
+        return unsigned + [(code, action.logged_as) for code, action in signed.items()]
 
     @api.model
     def _selection_record_ref(self):
@@ -277,8 +276,7 @@ class MedicalAuditLog(models.Model):
         return message, bool(broken or missing)
 
     def action_verify_chain(self):
-        if not self.env.user.has_group("medical_expiry.group_expiry_compliance"):
-            raise UserError(self.env._("Only compliance officers can verify the audit chain."))
+        self.env["res.users"]._check_expiry_compliance(self.env._("Verify the Audit Chain"))
         message, broken = self.sudo()._chain_status()
         return {
             "type": "ir.actions.client",
@@ -298,13 +296,13 @@ class MedicalAuditLog(models.Model):
             # The audit extract of a single record's trail opens on that record.
             "context": {
                 "create": False,
-                "medical_audit_record": len(records) == 1 and [records._name, records.id],
+                AUDIT_RECORD: len(records) == 1 and [records._name, records.id],
             },
         }
 
     def action_open_audit_extract(self):
         """The audit extract wizard, set on the record whose trail is shown, if any."""
-        model, res_id = self.env.context.get("medical_audit_record") or (False, False)
+        model, res_id = self.env.context.get(AUDIT_RECORD) or (False, False)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Audit Log Extract"),

@@ -1,5 +1,4 @@
 from odoo import api, models
-from odoo.exceptions import AccessError
 
 
 class MedicalExpiryAlertMixin(models.AbstractModel):
@@ -88,8 +87,7 @@ class MedicalExpiryAlertMixin(models.AbstractModel):
 
     def _action_run_alert_job(self, job, done_message):
         """Managers run a daily alert job on demand, as the system: it looks at every record."""
-        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(self.env._("Only expiry managers can run the alert jobs."))
+        self.env["res.users"]._check_expiry_manager(self.env._("Run the Alert Jobs"))
         getattr(self.sudo(), job)()
         return {
             "type": "ir.actions.client",

@@ -1,9 +1,9 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .medical_qualification import QUALIFICATION_TYPES
-from .medical_signature import SIGNATURE_MEANINGS
+from .medical_signed_mixin import SignedAction
 
 # The fields that decide which level a lot or a qualification is in: changing one of them re-levels all.
 LEVEL_FIELDS = {
@@ -15,8 +15,32 @@ LEVEL_FIELDS = {
     "applies_to",
     "qualification_type",
 }
-# What the rule form sends along with a change so it can be signed; never stored.
-SIGNATURE_INPUTS = ("signature_password", "signature_meaning", "signature_meaning_text", "change_reason")
+RULE_TARGETS = [("lot", "Lots"), ("qualification", "Qualifications")]
+OUTBOUND_POLICIES = [("allow", "Allow Shipping"), ("warn", "Ship with Warning"), ("block", "Block Shipping")]
+SUGGESTED_ACTIONS = [
+    ("none", "None"),
+    ("return_supplier", "Return to Supplier"),
+    ("clearance", "Clearance Sale"),
+    ("transfer", "Transfer to Another Warehouse"),
+    ("adjust_purchase", "Adjust Purchasing"),
+    ("scrap", "Scrap"),
+]
+# The fields a person sets on a rule, each change signed in the rule change window.
+EDITABLE_FIELDS = (
+    "name",
+    "active",
+    "applies_to",
+    "qualification_type",
+    "days_before_expiry",
+    "company_id",
+    "categ_id",
+    "product_id",
+    "outbound_policy",
+    "suggested_action",
+    "user_ids",
+    "group_id",
+    "alert_per_lot",
+)
 
 
 class MedicalExpiryRule(models.Model):
@@ -30,13 +54,38 @@ class MedicalExpiryRule(models.Model):
 
     _name = "medical.expiry.rule"
     _description = "Near-Expiry Rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "medical.signed.mixin"]
     _order = "days_before_expiry desc, id"
+
+    def _signed_actions(self):
+        # One signature per rule and per change: the window signs the very values it writes.
+        return {
+            "rule_create": SignedAction(
+                self.env._("Create Rule"),
+                self.env._("Rule Created"),
+                "_create_signed",
+                "medical_expiry.group_expiry_manager",
+                wizard="medical.expiry.rule.change.wizard",
+            ),
+            "rule_change": SignedAction(
+                self.env._("Change Rule"),
+                self.env._("Rule Changed"),
+                "_write_signed",
+                "medical_expiry.group_expiry_manager",
+                wizard="medical.expiry.rule.change.wizard",
+            ),
+            "rule_delete": SignedAction(
+                self.env._("Delete Rule"),
+                self.env._("Rule Deleted"),
+                "unlink",
+                "medical_expiry.group_expiry_manager",
+            ),
+        }
 
     name = fields.Char(required=True, translate=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     applies_to = fields.Selection(
-        [("lot", "Lots"), ("qualification", "Qualifications")],
+        RULE_TARGETS,
         required=True,
         default="lot",
         tracking=True,
@@ -78,7 +127,7 @@ class MedicalExpiryRule(models.Model):
         store=True,
     )
     outbound_policy = fields.Selection(
-        [("allow", "Allow Shipping"), ("warn", "Ship with Warning"), ("block", "Block Shipping")],
+        OUTBOUND_POLICIES,
         required=True,
         default="allow",
         tracking=True,
@@ -98,38 +147,12 @@ class MedicalExpiryRule(models.Model):
         "Otherwise each responsible user gets one alert per product in the level, covering all its lots.",
     )
     suggested_action = fields.Selection(
-        [
-            ("none", "None"),
-            ("return_supplier", "Return to Supplier"),
-            ("clearance", "Clearance Sale"),
-            ("transfer", "Transfer to Another Warehouse"),
-            ("adjust_purchase", "Adjust Purchasing"),
-            ("scrap", "Scrap"),
-        ],
+        SUGGESTED_ACTIONS,
         required=True,
         default="none",
         tracking=True,
     )
     color = fields.Integer()
-    signature_password = fields.Char(
-        string="Your Password",
-        compute="_compute_signature_inputs",
-        readonly=False,
-        help="Changes to the rule library are signed: enter your login password again.",
-    )
-    signature_meaning = fields.Selection(
-        SIGNATURE_MEANINGS, string="Meaning", compute="_compute_signature_inputs", readonly=False
-    )
-    signature_meaning_text = fields.Char(
-        string="Meaning Details", compute="_compute_signature_inputs", readonly=False
-    )
-    change_reason = fields.Char(
-        string="Reason for Change", compute="_compute_signature_inputs", readonly=False
-    )
-
-    def _compute_signature_inputs(self):
-        for rule in self:
-            rule.update(dict.fromkeys(SIGNATURE_INPUTS, False))
 
     @api.depends("categ_id", "product_id", "qualification_type")
     def _compute_scope(self):
@@ -185,48 +208,34 @@ class MedicalExpiryRule(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        inputs = [self._pop_signature_inputs(vals) for vals in vals_list]
+        """A person creates each rule with a signature of its own values; data files and jobs unsigned."""
+        signatures = [self._spend_signature("rule_create", vals) for vals in vals_list]
         rules = super().create(vals_list)
-        signature = rules._sign_change(inputs[0])
-        self.env["medical.audit.log"]._log(
-            rules,
-            "rule_create",
-            new_values=rules._audited_values(),
-            reason=inputs[0].get("change_reason"),
-            signature=signature,
-        )
+        for rule, signature in zip(rules, signatures, strict=True):
+            rule._log_signed_action("rule_create", signature, new_values=rule._audited_values())
         self._refresh_levels()
         return rules
 
     def write(self, vals):
-        inputs = self._pop_signature_inputs(vals)
+        """A person changes rules with a signature of exactly these values; data files and jobs unsigned."""
         audited = set(vals) - set(self.env["mail.thread"]._fields)
         if not audited:
             return super().write(vals)
-        signature = self._sign_change(inputs)
+        if not self:
+            return True
+        signature = self._spend_signature("rule_change", vals)
         old = self._audited_values(audited)
         res = super().write(vals)
-        self.env["medical.audit.log"]._log(
-            self,
-            "rule_change",
-            old_values=old,
-            new_values=self._audited_values(audited),
-            reason=inputs.get("change_reason"),
-            signature=signature,
+        self._log_signed_action(
+            "rule_change", signature, old_values=old, new_values=self._audited_values(audited)
         )
         if LEVEL_FIELDS.intersection(vals):
             self._refresh_levels()
         return res
 
     def unlink(self):
-        signature = self.env["medical.signature"]._check_signed(self, "rule_change")
-        self.env["medical.audit.log"]._log(
-            self,
-            "rule_delete",
-            old_values=self._audited_values(),
-            reason=self.env.context.get("medical_audit_reason"),
-            signature=signature,
-        )
+        signature = self._spend_signature("rule_delete")
+        self._log_signed_action("rule_delete", signature, old_values=self._audited_values())
         res = super().unlink()
         self._refresh_levels()
         return res
@@ -239,27 +248,38 @@ class MedicalExpiryRule(models.Model):
     # ------------------------------------------------------------------
     # Signed changes
     # ------------------------------------------------------------------
+    @api.model
+    def action_new_rule(self):
+        return self.browse()._action_request_signature(
+            "rule_create", default_applies_to=self.env.context.get("default_applies_to", "lot")
+        )
+
+    def action_change_rule(self):
+        """The change window, starting from the rule as it is."""
+        self.ensure_one()
+        return self._action_request_signature(
+            "rule_change", **{f"default_{name}": value for name, value in self._editable_values().items()}
+        )
+
+    def action_delete_rule(self):
+        return self._action_request_signature("rule_delete")
+
     def action_view_audit_log(self):
         return self.env["medical.audit.log"]._action_view_for(self)
 
     @api.model
-    def _pop_signature_inputs(self, vals):
-        return {key: vals.pop(key) for key in SIGNATURE_INPUTS if key in vals}
+    def _create_signed(self, values):
+        self.create(values)
 
-    def _sign_change(self, inputs):
-        """Changes made by a person are signed with the inputs of the rule form; system changes are not."""
-        if self.env.su or not self:
-            return self.env["medical.signature"]
-        Signature = self.env["medical.signature"]
-        Signature._sign(
-            self,
-            "rule_change",
-            inputs.get("signature_password"),
-            inputs.get("signature_meaning"),
-            inputs.get("signature_meaning_text"),
-            inputs.get("change_reason"),
-        )
-        return Signature._check_signed(self, "rule_change")
+    def _write_signed(self, values):
+        if not values:
+            raise UserError(self.env._("Change at least one field of the rule: nothing was signed."))
+        self.write(values)
+
+    def _editable_values(self):
+        """{field: value} of the fields a person sets, as write() takes them."""
+        self.ensure_one()
+        return {name: self._fields[name].convert_to_write(self[name], self) for name in EDITABLE_FIELDS}
 
     def _audited_values(self, field_names=None):
         """{rule id: {field: value}} of the business fields, as read() gives them."""
@@ -274,7 +294,6 @@ class MedicalExpiryRule(models.Model):
                 "create_date",
                 "write_uid",
                 "write_date",
-                *SIGNATURE_INPUTS,
             }
         )
         stored = [name for name in names if self._fields[name].store]

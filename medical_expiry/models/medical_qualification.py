@@ -3,7 +3,9 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from .medical_override import QUALIFICATION_OVERRIDE, override_reason
 
 # GSP 首营审核: the paperwork a distributor keeps on file for its partners and for the devices it trades.
 PARTNER_TYPES = [
@@ -224,8 +226,7 @@ class MedicalQualification(models.Model):
     # ------------------------------------------------------------------
     def _revoke(self, reason):
         """A document withdrawn by its authority stops counting at once, whatever its dates say."""
-        if not (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_compliance")):
-            raise AccessError(self.env._("Only compliance officers can revoke a qualification."))
+        self.env["res.users"]._check_expiry_compliance(self.env._("Revoke a Qualification"))
         if not (reason or "").strip():
             raise UserError(self.env._("Say why the qualification is revoked."))
         self.write(
@@ -449,12 +450,12 @@ class MedicalQualification(models.Model):
     @api.model
     def _check_guard(self, document, problems):
         """The company's qualification policy: under *block*, refuse ``document`` unless a manager
-        overrides with a reason (``medical_qualification_override_reason`` in the context)."""
+        overrides with a reason (``_run_overriding_qualifications``)."""
         if not problems:
             return
-        if self.env.context.get("medical_qualification_override_reason"):
-            self._check_override_allowed()
-        elif document.company_id.qualification_policy == "block":
+        if override_reason(document, QUALIFICATION_OVERRIDE):
+            return
+        if document.company_id.qualification_policy == "block":
             raise UserError(
                 self.env._(
                     "%(document)s cannot go on: a qualification is missing or has lapsed.\n%(problems)s\n"
@@ -477,13 +478,12 @@ class MedicalQualification(models.Model):
             document,
             "guard_override",
             new_values={document.id: {"qualification_problems": problems}},
-            reason=self.env.context.get("medical_qualification_override_reason")
+            reason=override_reason(document, QUALIFICATION_OVERRIDE)
             or self.env._("The company's qualification policy warns."),
         )
 
     def _check_override_allowed(self):
-        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(self.env._("Only expiry managers can override a qualification check."))
+        self.env["res.users"]._check_expiry_manager(self.env._("Override a Qualification Check"))
 
     # ------------------------------------------------------------------
     # Daily job and alerts

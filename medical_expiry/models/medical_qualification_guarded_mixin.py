@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from .medical_override import QUALIFICATION_OVERRIDE, granting_override
+
 
 class MedicalQualificationGuardedMixin(models.AbstractModel):
     """A document the qualification guard may stop: sale and purchase orders, transfers.
@@ -58,5 +60,5 @@ class MedicalQualificationGuardedMixin(models.AbstractModel):
         self.env["medical.qualification"]._check_override_allowed()
         if not (reason or "").strip():
             raise UserError(self.env._("Say why the qualification check is overridden."))
-        document = self.with_context(medical_qualification_override_reason=reason.strip())
-        return getattr(document, self._qualification_guarded_action)()
+        with granting_override(self, QUALIFICATION_OVERRIDE, reason.strip()):
+            return getattr(self, self._qualification_guarded_action)()

@@ -5,6 +5,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, format_datetime
 
+from .context_keys import AUDIT_REASON
+from .medical_signed_mixin import SignedAction
+
 RECALL_CLASSES = [
     ("class_1", "Class I Recall"),
     ("class_2", "Class II Recall"),
@@ -36,8 +39,18 @@ class MedicalRecall(models.Model):
 
     _name = "medical.recall"
     _description = "Medical Device Recall"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "medical.signed.mixin"]
     _order = "id desc"
+
+    def _signed_actions(self):
+        return {
+            "recall_close": SignedAction(
+                self.env._("Close Recall"),
+                self.env._("Recall Closed"),
+                "_close",
+                "medical_expiry.group_expiry_compliance",
+            ),
+        }
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
@@ -977,27 +990,22 @@ class MedicalRecall(models.Model):
     # ------------------------------------------------------------------
     def action_close(self):
         self._check_closable()
-        return self.env["medical.signature"]._action_request_signature(self, "recall_close")
-
-    def _run_signed_action(self, signed_action):
-        return {"recall_close": self._close}[signed_action]()
+        return self._action_request_signature("recall_close")
 
     def _close(self):
         """Close resolved recalls; a compliance officer signs it, and the closure is logged."""
         self._check_closable()
-        signature = self.env["medical.signature"]._check_signed(self, "recall_close")
+        signature = self._spend_signature("recall_close")
         old = {recall.id: {"state": recall.state} for recall in self}
         self.write(
             {"state": "closed", "date_closed": fields.Datetime.now(), "close_signature_id": signature.id}
         )
         self.activity_unlink(["mail.mail_activity_data_todo"])
-        self.env["medical.audit.log"]._log(
-            self,
+        self._log_signed_action(
             "recall_close",
+            signature,
             old_values=old,
             new_values={recall.id: recall._audit_summary() for recall in self},
-            reason=self.env.context.get("medical_audit_reason"),
-            signature=signature,
         )
 
     def _audit_summary(self):
@@ -1054,7 +1062,7 @@ class MedicalRecall(models.Model):
             "recall_state",
             old_values=old,
             new_values=dict.fromkeys(self.ids, {"state": state}),
-            reason=self.env.context.get("medical_audit_reason"),
+            reason=self.env.context.get(AUDIT_REASON),
         )
 
     def _check_state(self, state):

@@ -17,18 +17,11 @@ SIGNATURE_MEANINGS = [
     ("execution", "Execution"),
     ("other", "Other"),
 ]
-# The critical actions, and the groups allowed to sign them.
-SIGNED_ACTIONS = {
-    "lot_unblock": ("Unblock Lot", "medical_expiry.group_expiry_manager"),
-    "expiry_date_change": ("Change Expiration Date", "medical_expiry.group_expiry_manager"),
-    "scrap_expired": ("Scrap Expired Stock", "medical_expiry.group_expiry_manager"),
-    "quarantine_release": ("Release from Quarantine", "medical_expiry.group_expiry_compliance"),
-    "recall_close": ("Close Recall", "medical_expiry.group_expiry_compliance"),
-    "rule_change": ("Change Rule Library", "medical_expiry.group_expiry_manager"),
-}
 MAX_FAILED_SIGNATURES = 5
 # Cursor cache key of the signatures made in the current transaction and the records they still authorise.
 UNSPENT_KEY = "medical_expiry.unspent_signatures"
+# What a signature of a record still to be created (a new rule) covers, in place of the record's id.
+NEW_RECORD = 0
 LOCKOUT = timedelta(minutes=15)
 
 
@@ -50,14 +43,15 @@ class MedicalSignature(models.Model):
     signed_at_local = fields.Char(string="Signed On (Signer's Time)", readonly=True)
     meaning = fields.Selection(SIGNATURE_MEANINGS, required=True, readonly=True)
     meaning_text = fields.Char(string="Meaning Details", readonly=True)
-    signed_action = fields.Selection(
-        [(key, label) for key, (label, _group) in SIGNED_ACTIONS.items()],
-        required=True,
-        readonly=True,
-    )
+    signed_action = fields.Selection(selection="_selection_signed_action", required=True, readonly=True)
     res_model = fields.Char(string="Model", required=True, readonly=True)
-    res_ids = fields.Json(string="Record IDs", required=True, readonly=True)
+    res_ids = fields.Json(string="Record IDs", readonly=True, help="Empty for a record created as signed.")
     record_names = fields.Text(string="Signed Records", readonly=True)
+    signed_values = fields.Json(
+        readonly=True,
+        help="The values the signer approved, for an action whose inputs are signed (a rule change): "
+        "the signature authorises these values and no others.",
+    )
     reason = fields.Text(readonly=True)
     content_hash = fields.Char(
         required=True,
@@ -78,8 +72,21 @@ class MedicalSignature(models.Model):
             )
 
     @api.model
+    def _selection_signed_action(self):
+        return [(code, action.label) for code, action in self._signed_action_declarations().items()]
+
+    @api.model
+    def _signed_action_declarations(self):
+        """{code: ``SignedAction``} of every model's ``medical.signed.mixin`` declarations."""
+        return {
+            code: action
+            for model in self.env.registry["medical.signed.mixin"]._inherit_children
+            for code, action in self.env[model]._signed_actions().items()
+        }
+
+    @api.model
     def _action_label(self, signed_action):
-        return dict(self._fields["signed_action"]._description_selection(self.env))[signed_action]
+        return self._signed_action_declarations()[signed_action].label
 
     # ------------------------------------------------------------------
     # Signing: the one place that decides who may sign
@@ -87,7 +94,7 @@ class MedicalSignature(models.Model):
     @api.model
     def _check_can_sign(self, signed_action):
         """Refuse, before any password is asked, a user who may not sign this action or is locked out."""
-        group = SIGNED_ACTIONS[signed_action][1]
+        group = self._signed_action_declarations()[signed_action].group
         if not self.env.user.has_group(group):
             raise AccessError(
                 self.env._(
@@ -119,13 +126,15 @@ class MedicalSignature(models.Model):
             )
 
     @api.model
-    def _sign(self, records, signed_action, password, meaning, meaning_text=False, reason=False):
+    def _sign(self, records, signed_action, password, meaning, meaning_text=False, reason=False, values=None):
         """Sign ``signed_action`` on ``records`` as the current user, who re-entered their password.
 
-        A wrong password is logged in a transaction of its own (the caller's is rolled back by the error).
+        ``values``: the inputs of an action whose inputs are signed (a rule's new values); ``records`` is
+        then empty for a record to be created with them. A wrong password is logged in a transaction of its
+        own (the caller's is rolled back by the error).
         """
         self._check_can_sign(signed_action)
-        if not records:
+        if not records and not values:
             raise UserError(self.env._("There is nothing to sign."))
         if meaning == "other" and not meaning_text:
             raise UserError(self.env._("Say what your signature means when you choose “Other”."))
@@ -156,7 +165,8 @@ class MedicalSignature(models.Model):
             "signed_action": signed_action,
             "res_model": records._name,
             "res_ids": records.ids,
-            "record_names": "\n".join(records.mapped("display_name")),
+            "record_names": "\n".join(records.mapped("display_name")) or (values or {}).get("name") or False,
+            "signed_values": self._signed_values_of(values),
             "reason": reason or False,
             "company_id": self.env["medical.audit.log"]._company_of(records).id,
         }
@@ -165,8 +175,17 @@ class MedicalSignature(models.Model):
         ).hexdigest()
         signature = self._create_append_only([vals])
         self.env["medical.audit.log"]._log(records, "signature", reason=reason, signature=signature)
-        self._unspent()[signature.id] = set(records.ids)
+        self._unspent()[signature.id] = self._covered_ids(records)
         return signature.sudo(False)
+
+    @api.model
+    def _covered_ids(self, records):
+        return set(records.ids) or {NEW_RECORD}
+
+    @api.model
+    def _signed_values_of(self, values):
+        """``values`` as a signature keeps them (JSON), to compare what is done with what was signed."""
+        return json.loads(json.dumps(values, sort_keys=True, default=str)) if values else None
 
     @api.model
     def _log_failed_signature(self, records, signed_action):
@@ -174,7 +193,7 @@ class MedicalSignature(models.Model):
         reason = self.env._(
             "Wrong password while signing “%(action)s” for %(records)s.",
             action=self._action_label(signed_action),
-            records=", ".join(records.mapped("display_name")),
+            records=", ".join(records.mapped("display_name")) or self._action_label(signed_action),
         )
         try:
             with self.env.registry.cursor() as cr:
@@ -206,20 +225,23 @@ class MedicalSignature(models.Model):
         return cr.cache[UNSPENT_KEY]
 
     @api.model
-    def _unspent_signature(self, records, signed_action):
+    def _unspent_signature(self, records, signed_action, values=None):
         """The current user's signature, made in this transaction, that still authorises
-        ``signed_action`` on every one of ``records``, else nothing.
+        ``signed_action`` (with exactly ``values``, for an action whose inputs are signed) on every one of
+        ``records`` (none: the record ``values`` create), else nothing.
 
         A signature that an audit row already cites for one of the records is spent on it, whatever
         the cache says.
         """
         unspent = self._unspent()
+        signed_values = self._signed_values_of(values)
         for signature in self.sudo().browse(sorted(unspent, reverse=True)).exists():
             if (
                 signature.user_id == self.env.user
                 and signature.signed_action == signed_action
                 and signature.res_model == records._name
-                and set(records.ids) <= unspent[signature.id]
+                and (signature.signed_values or None) == signed_values
+                and self._covered_ids(records) <= unspent[signature.id]
                 and not signature.audit_log_ids.filtered(
                     lambda row: (
                         row.action != "signature" and row.model == records._name and row.res_id in records.ids
@@ -230,17 +252,19 @@ class MedicalSignature(models.Model):
         return self.browse()
 
     @api.model
-    def _check_signed(self, records, signed_action):
-        """Spend on ``records`` the signature of ``signed_action`` covering them and return it, or raise a
-        UserError.
+    def _check_signed(self, records, signed_action, values=None):
+        """Spend on ``records`` the signature of ``signed_action`` covering them (and ``values``, for an
+        action whose inputs are signed) and return it, or raise a UserError.
 
+        The one check that an action is signed, reached through ``medical.signed.mixin._spend_signature``.
         A signature authorises its action once on each of its records (an action done in steps, like a
-        transfer validated with and without backorders, spends it record by record). Code running as
-        superuser (data loading, system jobs) signs nothing; what it does is still logged.
+        transfer validated with and without backorders, spends it record by record), and only with the
+        values signed. Code running as superuser (data loading, system jobs) signs nothing; what it does is
+        still logged.
         """
         if self.env.su:
             return self.browse()
-        signature = self._unspent_signature(records, signed_action)
+        signature = self._unspent_signature(records, signed_action, values)
         if not signature:
             raise UserError(
                 self.env._(
@@ -248,7 +272,7 @@ class MedicalSignature(models.Model):
                     self._action_label(signed_action),
                 )
             )
-        self._unspent()[signature.id] -= set(records.ids)
+        self._unspent()[signature.id] -= self._covered_ids(records)
         return signature
 
     @api.model
@@ -262,13 +286,13 @@ class MedicalSignature(models.Model):
         return self._action_request_signature(records, signed_action, **context)
 
     @api.model
-    def _action_request_signature(self, records, signed_action, wizard="medical.signature.wizard", **context):
+    def _action_request_signature(self, records, signed_action, **context):
         """The window asking the current user to sign ``signed_action`` on ``records``."""
         self._check_can_sign(signed_action)
         return {
             "type": "ir.actions.act_window",
             "name": self._action_label(signed_action),
-            "res_model": wizard,
+            "res_model": self._signed_action_declarations()[signed_action].wizard,
             "view_mode": "form",
             "target": "new",
             "context": {

@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.barcode import get_barcode_check_digit
 
+from .context_keys import GS1_TRACE
+
 # What a UDI tells at receipt, whichever carrier it comes in.
 UDI_KEYS = ("di", "lot", "serial", "production_date", "expiration_date", "quantity")
 # The GS1 application identifiers a receipt reads, and the UDI key each fills. Other AIs Odoo's
@@ -197,7 +199,7 @@ class MedicalUdiParser(models.AbstractModel):
         """
         element_string = self._gs1_fnc1_form(code)
         trace = []
-        nomenclature = self._gs1_nomenclature().with_context(gs1_trace=trace)
+        nomenclature = self._gs1_nomenclature().with_context(**{GS1_TRACE: trace})
         try:
             elements = nomenclature.parse_barcode(element_string)
         except ValueError:

@@ -2,9 +2,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
+
+from .context_keys import AUDIT_REASON, IMPORT_FILE
+from .medical_signed_mixin import SignedAction
 
 EXPIRY_STATES = [
     ("no_expiry", "No Expiry"),
@@ -58,7 +61,24 @@ ALERT_BATCH_SIZE = 2000
 
 class StockLot(models.Model):
     _name = "stock.lot"
-    _inherit = ["stock.lot", "medical.expiry.alert.mixin"]
+    _inherit = ["stock.lot", "medical.expiry.alert.mixin", "medical.signed.mixin"]
+
+    def _signed_actions(self):
+        return {
+            "lot_unblock": SignedAction(
+                self.env._("Unblock Lot"),
+                self.env._("Lot Unblocked"),
+                "_unblock",
+                "medical_expiry.group_expiry_manager",
+            ),
+            "expiry_date_change": SignedAction(
+                self.env._("Change Expiration Date"),
+                self.env._("Expiration Date Change"),
+                "_change_expiration_date",
+                "medical_expiry.group_expiry_manager",
+                wizard="medical.lot.expiry.wizard",
+            ),
+        }
 
     expiration_date = fields.Datetime(tracking=True)
     days_to_expiry = fields.Integer(
@@ -248,21 +268,20 @@ class StockLot(models.Model):
         new_date = fields.Datetime.to_datetime(vals["expiration_date"])
         changed = self.filtered(lambda lot: lot.expiration_date != new_date)
         # Superuser code (data files, system jobs) changes dates unsigned, still logged; a person signs.
-        signature = self.env["medical.signature"]
-        if changed:
-            signature = signature._check_signed(changed, "expiry_date_change")
+        signature = (
+            changed._spend_signature("expiry_date_change") if changed else self.env["medical.signature"]
+        )
         old = {lot.id: {"expiration_date": lot.expiration_date} for lot in changed}
         res = super().write(vals)
-        reason = self.env.context.get("medical_audit_reason") or (
-            self.env._("import") if self.env.context.get("import_file") else self.env._("direct write")
+        unsigned_reason = self.env.context.get(AUDIT_REASON) or (
+            self.env._("import") if self.env.context.get(IMPORT_FILE) else self.env._("direct write")
         )
-        self.env["medical.audit.log"]._log(
-            changed,
+        changed._log_signed_action(
             "expiry_date_change",
+            signature,
             old_values=old,
             new_values={lot.id: {"expiration_date": lot.expiration_date} for lot in changed},
-            reason=reason,
-            signature=signature,
+            unsigned_reason=unsigned_reason,
         )
         return res
 
@@ -304,9 +323,7 @@ class StockLot(models.Model):
         return ", ".join(sorted(self._fields[name]._description_string(self.env) for name in names))
 
     def action_change_expiration_date(self):
-        return self.env["medical.signature"]._action_request_signature(
-            self, "expiry_date_change", wizard="medical.lot.expiry.wizard"
-        )
+        return self._action_request_signature("expiry_date_change")
 
     def _change_expiration_date(self, expiry_date):
         """Give the lots 有效期至 ``expiry_date`` (a calendar date of their company)."""
@@ -314,9 +331,6 @@ class StockLot(models.Model):
             raise UserError(self.env._("Enter the new expiration date."))
         company = self.company_id[:1]._expiry_calendar()
         self.write({"expiration_date": company._expiry_datetime_of(fields.Date.to_date(expiry_date))})
-
-    def _run_signed_action(self, signed_action):
-        return {"lot_unblock": self._unblock}[signed_action]()
 
     def action_view_audit_log(self):
         return self.env["medical.audit.log"]._action_view_for(self)
@@ -678,8 +692,7 @@ class StockLot(models.Model):
     # Blocking
     # ------------------------------------------------------------------
     def _check_expiry_manager(self):
-        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(self.env._("Only expiry managers can block or unblock lots."))
+        self.env["res.users"]._check_expiry_manager(self.env._("Block or Unblock Lots"))
 
     @contextmanager
     def _writing_block_fields(self):
@@ -726,12 +739,12 @@ class StockLot(models.Model):
 
     def action_unblock(self):
         self._check_expiry_manager()
-        return self.env["medical.signature"]._action_request_signature(self, "lot_unblock")
+        return self._action_request_signature("lot_unblock")
 
     def _unblock(self):
         """Release blocked lots; a person signs it (21 CFR Part 11), and the release is logged."""
         self._check_expiry_manager()
-        signature = self.env["medical.signature"]._check_signed(self, "lot_unblock")
+        signature = self._spend_signature("lot_unblock")
         old = {lot.id: {"block_reason": lot.block_reason} for lot in self}
         with self._writing_block_fields():
             self.write(
@@ -744,13 +757,7 @@ class StockLot(models.Model):
                     "unblocked_date": fields.Datetime.now(),
                 }
             )
-        self.env["medical.audit.log"]._log(
-            self,
-            "lot_unblock",
-            old_values=old,
-            reason=self.env.context.get("medical_audit_reason"),
-            signature=signature,
-        )
+        self._log_signed_action("lot_unblock", signature, old_values=old)
 
     def _is_quarantine_bound(self):
         """Whether stock of this lot coming back from a customer must go to quarantine, not to stock:

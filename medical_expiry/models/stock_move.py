@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from .context_keys import REFUSED_LOTS
+
 
 class StockMove(models.Model):
     _inherit = "stock.move"
@@ -19,7 +21,7 @@ class StockMove(models.Model):
     def _update_reserved_quantity(
         self, need, location_id, lot_id=None, package_id=None, owner_id=None, strict=True
     ):
-        move = self.with_context(expiry_refused_lots=self._expiry_refused_lots_domain())
+        move = self.with_context(**{REFUSED_LOTS: self._expiry_refused_lots_domain()})
         return super(StockMove, move)._update_reserved_quantity(
             need, location_id, lot_id, package_id, owner_id, strict
         )
@@ -27,7 +29,7 @@ class StockMove(models.Model):
     def _get_available_quantity(
         self, location_id, lot_id=None, package_id=None, owner_id=None, strict=False, allow_negative=False
     ):
-        move = self.with_context(expiry_refused_lots=self._expiry_refused_lots_domain())
+        move = self.with_context(**{REFUSED_LOTS: self._expiry_refused_lots_domain()})
         return super(StockMove, move)._get_available_quantity(
             location_id, lot_id, package_id, owner_id, strict, allow_negative
         )

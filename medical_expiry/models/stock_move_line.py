@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from .medical_override import RETURN_OVERRIDE, override_reason
+
 
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
@@ -135,12 +137,8 @@ class StockMoveLine(models.Model):
         signature = releases._check_quarantine_release_signed()
         release_values = releases._audit_movements()
         res = super()._action_done()
-        self.env["medical.audit.log"]._log(
-            releases.lot_id,
-            "quarantine_release",
-            new_values=release_values,
-            reason=self.env.context.get("medical_audit_reason"),
-            signature=signature,
+        releases.picking_id._log_signed_action(
+            "quarantine_release", signature, new_values=release_values, records=releases.lot_id
         )
         self._log_return_overrides(return_overrides)
         return res
@@ -261,8 +259,7 @@ class StockMoveLine(models.Model):
         excess = self._customer_return_excess()
         if not excess:
             return []
-        reason = self.env.context.get("medical_return_override_reason")
-        if reason and (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_manager")):
+        if override_reason(self.picking_id, RETURN_OVERRIDE):
             return excess
         messages = []
         for item in excess:
@@ -302,7 +299,7 @@ class StockMoveLine(models.Model):
 
     def _log_return_overrides(self, excess):
         """Log each accepted excess on its lot (created by now if the return named a new one)."""
-        reason = self.env.context.get("medical_return_override_reason")
+        reason = override_reason(self.picking_id, RETURN_OVERRIDE)
         for item in excess:
             lot = item["lot"] or self.env["stock.lot"].search(
                 [("name", "=", item["name"]), ("product_id", "=", item["product"].id)], limit=1

@@ -4,14 +4,27 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from .medical_override import RETURN_OVERRIDE, granting_override
+from .medical_signed_mixin import SignedAction
 
 
 class StockPicking(models.Model):
     _name = "stock.picking"
-    _inherit = ["stock.picking", "medical.qualification.guarded.mixin"]
+    _inherit = ["stock.picking", "medical.qualification.guarded.mixin", "medical.signed.mixin"]
     _qualification_guarded_action = "button_validate"
+
+    def _signed_actions(self):
+        return {
+            "quarantine_release": SignedAction(
+                self.env._("Release from Quarantine"),
+                self.env._("Release from Quarantine"),
+                "button_validate",
+                "medical_expiry.group_expiry_compliance",
+            ),
+        }
 
     expiry_warning = fields.Boolean(
         string="Near-Expiry Warning",
@@ -89,13 +102,8 @@ class StockPicking(models.Model):
         if res is not True:
             return res
         releasing = self.move_line_ids._quarantine_releases().picking_id
-        request = self.env["medical.signature"]._request_signature_unless_signed(
-            releasing, "quarantine_release", **self.env.context
-        )
+        request = releasing._request_signature_unless_signed("quarantine_release", **self.env.context)
         return request or res
-
-    def _run_signed_action(self, signed_action):
-        return {"quarantine_release": self.button_validate}[signed_action]()
 
     def _qualification_problems(self):
         """A delivery needs the customer's licences valid; a receipt, the devices' registrations."""
@@ -163,12 +171,12 @@ class StockPicking(models.Model):
         }
 
     def _check_return_override_allowed(self):
-        if not self.env.su and not self.env.user.has_group("medical_expiry.group_expiry_manager"):
-            raise AccessError(self.env._("Only expiry managers can accept a refused customer return."))
+        self.env["res.users"]._check_expiry_manager(self.env._("Accept a Refused Customer Return"))
 
     def _validate_accepting_return(self, reason):
         """Validate, letting through returns above what the customer received; the override is logged."""
         self._check_return_override_allowed()
         if not (reason or "").strip():
             raise UserError(self.env._("Say why this return is accepted."))
-        return self.with_context(medical_return_override_reason=reason).button_validate()
+        with granting_override(self, RETURN_OVERRIDE, reason):
+            return self.button_validate()

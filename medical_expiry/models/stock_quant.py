@@ -13,6 +13,8 @@ FIRST_BATCH = 16
 # Key in the cursor's cache of the quants a reservation in progress has read (see ``_reading_only``).
 RESERVATION_READ = "medical_expiry.reservation_read"
 
+from .context_keys import REFUSED_LOTS
+
 
 class StockQuant(models.Model):
     _inherit = "stock.quant"
@@ -22,7 +24,7 @@ class StockQuant(models.Model):
         self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False
     ):
         domain = super()._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id, strict)
-        refused = self.env.context.get("expiry_refused_lots")
+        refused = self.env.context.get(REFUSED_LOTS)
         if refused:
             # Scoped to the product, so the refused-lot subquery uses the lot's product index instead of
             # scanning every lot on each of the many lookups a reservation makes.

@@ -1,26 +1,37 @@
 from odoo import models
 
+from .medical_signed_mixin import SignedAction
+
 
 class StockScrap(models.Model):
-    _inherit = "stock.scrap"
+    _name = "stock.scrap"
+    _inherit = ["stock.scrap", "medical.signed.mixin"]
+
+    def _signed_actions(self):
+        return {
+            "scrap_expired": SignedAction(
+                self.env._("Scrap Expired Stock"),
+                self.env._("Expired Stock Scrapped"),
+                "action_validate",
+                "medical_expiry.group_expiry_manager",
+            ),
+        }
 
     def _expired_scraps(self):
         return self.filtered(lambda scrap: scrap.lot_id.product_expiry_alert)
 
     def action_validate(self):
-        request = self.env["medical.signature"]._request_signature_unless_signed(
-            self._expired_scraps(), "scrap_expired"
-        )
+        request = self._expired_scraps()._request_signature_unless_signed("scrap_expired")
         return request or super().action_validate()
 
     def do_scrap(self):
         """Scrapping expired stock destroys regulated goods: a person signs it and it is logged."""
         expired = self._expired_scraps()
-        signature = self.env["medical.signature"]._check_signed(expired, "scrap_expired") if expired else None
+        signature = expired._spend_signature("scrap_expired") if expired else self.env["medical.signature"]
         res = super().do_scrap()
-        self.env["medical.audit.log"]._log(
-            expired.lot_id,
+        expired._log_signed_action(
             "scrap_expired",
+            signature,
             new_values={
                 scrap.lot_id.id: {
                     "scrap": scrap.name,
@@ -29,10 +40,6 @@ class StockScrap(models.Model):
                 }
                 for scrap in expired
             },
-            reason=self.env.context.get("medical_audit_reason"),
-            signature=signature,
+            records=expired.lot_id,
         )
         return res
-
-    def _run_signed_action(self, signed_action):
-        return {"scrap_expired": self.action_validate}[signed_action]()

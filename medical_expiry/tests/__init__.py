@@ -31,3 +31,4 @@ from . import test_i18n
 from . import test_tours
 from . import test_test_modules
 from . import test_fefo_bounded_read
+from . import test_expiry_permissions

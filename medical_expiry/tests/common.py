@@ -180,12 +180,12 @@ class MedicalExpiryCase(TransactionCase):
 
     def _signed(self, user, records, signed_action, reason="Checked"):
         """``records`` as ``user`` sees them, after ``user`` signed ``signed_action`` on them in this
-        transaction (the signature is spent by the first action it authorises)."""
+        transaction (the signature is spent by the first action it authorises, which logs its reason)."""
         records = records.with_user(user)
         self.env["medical.signature"].with_user(user)._sign(
             records, signed_action, PASSWORD, "approval", reason=reason
         )
-        return records.with_context(medical_audit_reason=reason)
+        return records
 
     def _sign_in_wizard(self, user, action, password=PASSWORD, **vals):
         """The signature window ``action`` opens, filled in by ``user`` (sign it with ``action_sign``)."""

@@ -97,6 +97,18 @@ class TestCustomerReturns(RecallCase):
         self.assertIn('"customer":"Clinic"', rows.new_values)
         self.assertIn('"returned":2.0', rows.new_values)
 
+    def test_a_client_set_context_key_accepts_no_return(self):
+        """Only ``_validate_accepting_return`` grants the override: the key the context once carried
+        lets nothing through, even for a manager."""
+        self._deliver(self.customer, (self.lot, 10))
+        receipt = self._receive_from_customer(self.clinic, (self.lot, 2))
+        with self.assertRaises(UserError):
+            receipt.with_user(self.manager).with_context(
+                medical_return_override_reason="Set by the client"
+            ).button_validate()
+        self.assertNotEqual(receipt.state, "done")
+        self.assertFalse(self._audit_rows(self.lot, "return_override"))
+
     def test_override_wizard_validates_for_managers_only(self):
         self._deliver(self.customer, (self.lot, 10))
         receipt = self._receive_from_customer(self.clinic, (self.lot, 2))

@@ -205,6 +205,18 @@ class TestQualificationGuards(QualificationCase):
         self.assertEqual(order.state, "draft")
         self.assertFalse(self._audit_rows(order, "guard_override"))
 
+    def test_a_client_set_context_key_overrides_no_qualification_check(self):
+        """Only ``_run_overriding_qualifications`` grants the override: the key the context once carried
+        lets nothing through, even for a manager."""
+        self.supplier_licence.date_end = self.today - timedelta(days=2)
+        order = self._purchase(self.syringe)
+        with self.assertRaises(UserError):
+            order.with_user(self.manager).with_context(
+                medical_qualification_override_reason="Set by the client"
+            ).button_confirm()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(self._audit_rows(order, "guard_override"))
+
     def test_policy_is_set_per_company_in_the_settings(self):
         self.env["res.config.settings"].create({"qualification_policy": "warn"}).execute()
         self.assertEqual(self.company.qualification_policy, "warn")

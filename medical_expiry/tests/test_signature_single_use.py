@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -53,14 +54,8 @@ class TestSignatureSingleUse(MedicalExpiryCase):
 
     def test_a_signed_rule_change_does_not_sign_its_deletion(self):
         rule = self._create_rule(60)
-        rule.with_user(self.manager).write(
-            {
-                "days_before_expiry": 45,
-                "signature_password": PASSWORD,
-                "signature_meaning": "approval",
-                "change_reason": "Tender requires 45 days",
-            }
-        )
+        action = rule.with_user(self.manager).action_change_rule()
+        self._sign_in_wizard(self.manager, action, days_before_expiry=45).action_sign()
         signature = self._audit_rows(rule, "rule_change").signature_id
         self.assertTrue(signature)
         with self.assertRaises(UserError):
@@ -101,6 +96,51 @@ class TestSignatureSingleUse(MedicalExpiryCase):
             self.lot.with_user(self.manager)._unblock()
         self.assertTrue(self.lot.is_blocked)
         self.assertEqual(len(self._audit_rows(lots, "lot_unblock").signature_id), 1)
+
+    def _sign_rule_values(self, records, signed_action, values, user=None):
+        self.env["medical.signature"].with_user(user or self.manager)._sign(
+            records, signed_action, PASSWORD, "approval", reason="Tender", values=values
+        )
+
+    def test_a_rule_change_signature_authorises_its_values_only_and_once(self):
+        rule = self._create_rule(60)
+        self._sign_rule_values(rule, "rule_change", {"days_before_expiry": 45})
+        for other in ({"days_before_expiry": 10}, {"days_before_expiry": 45, "outbound_policy": "block"}):
+            with self.subTest(values=other), self.assertRaises(UserError):
+                rule.with_user(self.manager).write(other)
+        rule.with_user(self.manager).write({"days_before_expiry": 45})
+        with self.assertRaises(UserError):
+            rule.with_user(self.manager).write({"days_before_expiry": 45})
+        self.env.invalidate_all()
+        self.assertEqual((rule.days_before_expiry, rule.outbound_policy), (45, "allow"))
+        self.assertEqual(len(self._audit_rows(rule, "rule_change")), 1)
+
+    def test_one_rule_signature_never_signs_a_batch_of_rules(self):
+        Rule = self.env["medical.expiry.rule"]
+        count = Rule.search_count([])
+        first = {"name": "First", "days_before_expiry": 77}
+        self._sign_rule_values(Rule, "rule_create", first)
+        with self.assertRaises(UserError):
+            Rule.with_user(self.manager).create([first, {"name": "Second", "days_before_expiry": 66}])
+        with self.assertRaises(UserError):
+            Rule.with_user(self.manager).create([first, first])
+        self.assertEqual(Rule.search_count([]), count)
+        rules = self._create_rule(60) | self._create_rule(50)
+        self._sign_rule_values(rules[0], "rule_change", {"outbound_policy": "block"})
+        with self.assertRaises(UserError):
+            rules.with_user(self.manager).write({"outbound_policy": "block"})
+        self.assertEqual(set(rules.mapped("outbound_policy")), {"allow"})
+
+    def test_a_rule_signature_counts_for_its_signer_only(self):
+        rule = self._create_rule(60)
+        other_manager = self.compliance_officer
+        other_manager.groups_id = [Command.link(self.env.ref("medical_expiry.group_expiry_manager").id)]
+        self._sign_rule_values(rule, "rule_change", {"days_before_expiry": 45}, user=other_manager)
+        with self.assertRaises(UserError):
+            rule.with_user(self.manager).write({"days_before_expiry": 45})
+        with self.assertRaises(UserError):
+            rule.with_user(self.manager).unlink()
+        self.assertEqual(rule.days_before_expiry, 60)
 
     def test_looking_for_a_signature_does_not_spend_it(self):
         self.lot._block("quality")

@@ -1,13 +1,46 @@
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import PASSWORD, MedicalExpiryCase
+from .common import MedicalExpiryCase
 
 
 @tagged("post_install", "-at_install")
 class TestSignedActions(MedicalExpiryCase):
     """Every critical action is refused without a signature and logged with one."""
+
+    def test_each_signed_action_is_declared_once_with_all_it_needs(self):
+        """A model's ``_signed_actions`` entry is all a new signed action takes: the signature window,
+        the signature and the audit log offer it, and its method, group and window exist."""
+        Signature = self.env["medical.signature"]
+        declared = Signature._signed_action_declarations()
+        self.assertEqual(
+            set(declared),
+            {
+                "lot_unblock",
+                "expiry_date_change",
+                "scrap_expired",
+                "quarantine_release",
+                "recall_close",
+                "rule_create",
+                "rule_change",
+                "rule_delete",
+            },
+        )
+        signed = dict(Signature._fields["signed_action"]._description_selection(self.env))
+        logged = dict(self.env["medical.audit.log"]._fields["action"]._description_selection(self.env))
+        models = {
+            code: model
+            for model in self.registry["medical.signed.mixin"]._inherit_children
+            for code in self.env[model]._signed_actions()
+        }
+        for code, action in declared.items():
+            with self.subTest(action=code):
+                self.assertEqual(signed[code], action.label)
+                self.assertEqual(logged[code], action.logged_as)
+                self.assertTrue(callable(getattr(self.env[models[code]], action.method, None)))
+                self.assertTrue(self.env.ref(action.group))
+                self.assertIn(action.wizard, self.env)
 
     def test_expiration_date_changes_through_the_signed_wizard(self):
         lot = self._create_lot(self.syringe, 200, name="SYR-DATE")
@@ -111,51 +144,64 @@ class TestSignedActions(MedicalExpiryCase):
             picking.with_user(self.manager).button_validate()
         self.assertNotEqual(picking.state, "done")
 
-    def test_rule_library_changes_are_signed_in_the_form(self):
+    def test_rule_library_changes_are_signed_in_the_signature_window(self):
         rule = self._create_rule(60)
         with self.assertRaises(UserError):
             rule.with_user(self.manager).days_before_expiry = 45
         self.assertEqual(rule.days_before_expiry, 60)
-        rule.with_user(self.manager).write(
-            {
-                "days_before_expiry": 45,
-                "signature_password": PASSWORD,
-                "signature_meaning": "approval",
-                "change_reason": "Hospital tender requires 45 days",
-            }
-        )
+        action = rule.with_user(self.manager).action_change_rule()
+        self.assertEqual(action["res_model"], "medical.expiry.rule.change.wizard")
+        self._sign_in_wizard(
+            self.manager, action, days_before_expiry=45, reason="Hospital tender requires 45 days"
+        ).action_sign()
         self.assertEqual(rule.days_before_expiry, 45)
         row = self._audit_rows(rule, "rule_change")
         self.assertEqual(row.signature_id.signed_action, "rule_change")
         self.assertEqual(row.reason, "Hospital tender requires 45 days")
-        created = (
-            self.env["medical.expiry.rule"]
-            .with_user(self.manager)
-            .create(
-                {
-                    "name": "Product level",
-                    "days_before_expiry": 20,
-                    "product_id": self.syringe.id,
-                    "signature_password": PASSWORD,
-                    "signature_meaning": "approval",
-                    "change_reason": "New product",
-                }
-            )
-        )
+        self.assertEqual(row.signature_id.signed_values, {"days_before_expiry": 45}, "what was signed")
+        action = self.env["medical.expiry.rule"].with_user(self.manager).action_new_rule()
+        self._sign_in_wizard(
+            self.manager,
+            action,
+            name="Product level",
+            days_before_expiry=20,
+            product_id=self.syringe.id,
+            reason="New product",
+        ).action_sign()
+        created = self.env["medical.expiry.rule"].search([("name", "=", "Product level")])
+        self.assertEqual((created.days_before_expiry, created.product_id), (20, self.syringe))
         self.assertTrue(self._audit_rows(created, "rule_create").signature_id)
         with self.assertRaises(UserError):
             created.with_user(self.manager).unlink()
         self.assertTrue(created.exists())
+        self._sign_in_wizard(self.manager, created.with_user(self.manager).action_delete_rule()).action_sign()
+        self.assertFalse(created.exists())
+        self.assertEqual(self._audit_rows(created, "rule_delete").signature_id.signed_action, "rule_delete")
 
     def test_rule_library_change_with_wrong_password_changes_nothing(self):
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
         rule = self._create_rule(60)
+        action = rule.with_user(self.manager).action_change_rule()
         with self.assertRaises(UserError):
-            rule.with_user(self.manager).write(
-                {"days_before_expiry": 45, "signature_password": "wrong", "signature_meaning": "approval"}
-            )
+            self._sign_in_wizard(self.manager, action, password="wrong", days_before_expiry=45).action_sign()
         self.assertEqual(rule.days_before_expiry, 60)
+        self.assertFalse(self._audit_rows(rule, "rule_change"))
+
+    def test_a_rule_change_that_changes_nothing_is_not_signed(self):
+        rule = self._create_rule(60)
+        with self.assertRaises(UserError):
+            self._sign_in_wizard(
+                self.manager, rule.with_user(self.manager).action_change_rule()
+            ).action_sign()
+        self.assertFalse(self.env["medical.signature"].search([("signed_action", "=", "rule_change")]))
+
+    def test_only_expiry_managers_open_the_rule_change_window(self):
+        rule = self._create_rule(60)
+        with self.assertRaises(AccessError):
+            rule.with_user(self.stock_user).action_change_rule()
+        with self.assertRaises(AccessError):
+            self.env["medical.expiry.rule"].with_user(self.stock_user).action_new_rule()
 
     def test_shipping_past_a_warning_is_logged_as_override(self):
         self._create_rule(45, "warn")

@@ -13,6 +13,5 @@ class MedicalLotExpiryWizard(models.TransientModel):
         help="有效期至: the last day the lots may be used, in the company's calendar.",
     )
 
-    def _run_signed_action(self, records):
-        records._change_expiration_date(self.new_expiration_date)
-        return {"type": "ir.actions.act_window_close"}
+    def _signed_action_inputs(self):
+        return {"expiry_date": self.new_expiration_date}
