@@ -6,14 +6,14 @@ from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 from odoo.tools.sql import create_index
 
+from .context_keys import REFUSED_LOTS
+
 # The removal strategies whose order is a plain ORDER BY ending on the id, which a bounded read can follow.
 BOUNDED_READ_STRATEGIES = ("fifo", "lifo", "fefo")
 # Quants read by the first query of a bounded read; each next query reads twice as many.
 FIRST_BATCH = 16
 # Key in the cursor's cache of the quants a reservation in progress has read (see ``_reading_only``).
 RESERVATION_READ = "medical_expiry.reservation_read"
-
-from .context_keys import REFUSED_LOTS
 
 
 class StockQuant(models.Model):
@@ -228,7 +228,7 @@ class StockQuant(models.Model):
         # Every change of a quant's quantity or reservation comes here: reserving, unreserving, moving.
         # It changes the quant it names, refused lot or not: the refusals of the move being reserved
         # chose that lot already.
-        self = self.with_context(expiry_refused_lots=None)
+        self = self.with_context(**{REFUSED_LOTS: None})
         if product_id._serializes_lot_stock():
             self.sudo()._gather(
                 product_id, location_id, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=True

@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..models.context_keys import REFUSED_LOTS
 from ..models.stock_quant import FIRST_BATCH
 from .common import MedicalExpiryCase
 
@@ -47,7 +48,7 @@ class TestFefoBoundedRead(MedicalExpiryCase):
         """What Odoo's reservation takes for the picking's move: (location, lot, package, quantity)…"""
         move = picking.move_ids
         quants = self.Quant.with_context(
-            expiry_refused_lots=move._expiry_refused_lots_domain(), with_expiration=move.date
+            **{REFUSED_LOTS: move._expiry_refused_lots_domain()}, with_expiration=move.date
         )
         args = (move.product_id, kwargs.pop("location", move.location_id), quantity)
         if bounded:
@@ -167,7 +168,7 @@ class TestFefoBoundedRead(MedicalExpiryCase):
     def test_quant_of_a_refused_lot_is_updated_in_place_during_a_reservation(self):
         expired = self._create_lot(self.syringe, -5, quantity=10)
         reserving = self.Quant.with_context(
-            expiry_refused_lots=self.env["stock.lot"]._outbound_refused_domain()
+            **{REFUSED_LOTS: self.env["stock.lot"]._outbound_refused_domain()}
         )
         reserving._update_available_quantity(self.syringe, self.stock, 2, lot_id=expired)
         quants = self.Quant.search([("lot_id", "=", expired.id)])
