@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the performance figures of README's Performance section, on generated data.
 # SCALE=1 (default) is 200k lots and 1M quants; SCALE=0.05 is a quick run. BENCH_DB names the database.
+# BENCH_SECTIONS runs only the sections named (comma-separated, e.g. BENCH_SECTIONS=fefo).
 # The database is made once per scale (medical_expiry installed without demo data, then bench/generate.py)
 # and reused afterwards, with medical_expiry updated so the figures are those of the code checked out.
 set -euo pipefail
@@ -23,4 +24,4 @@ else
     echo "bench: generating scale $wanted"
     "$VENV/bin/python" "$REPO/bench/generate.py" --scale "$wanted" "${odoo_args[@]}"
 fi
-"$VENV/bin/python" "$REPO/bench/bench.py" "${odoo_args[@]}"
+"$VENV/bin/python" "$REPO/bench/bench.py" ${BENCH_SECTIONS:+--only "$BENCH_SECTIONS"} "${odoo_args[@]}"

@@ -42,4 +42,5 @@ from . import test_test_modules
 from . import test_first_business_approval
 from . import test_record_retention
 from . import test_sterilisation_lot
+from . import test_fefo_bounded_read
 from . import test_expiry_permissions
