@@ -2,7 +2,7 @@
     "name": "Medical Device Expiry Control",
     "summary": "Full-chain expiry (效期) control for medical-device distributors: "
     "rule library, lot levels, FEFO that never ships expired, blocked or recalled stock",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/medical-expiry/medical_expiry",
     "author": "medical_expiry developers",
@@ -67,6 +67,8 @@
         "report/report_qualification_expiry.xml",
         "report/medical_expiry_reports.xml",
         "data/medical_expiry_kpi_data.xml",
+        "security/medical_override_security.xml",
+        "views/medical_override_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

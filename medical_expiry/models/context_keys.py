@@ -3,8 +3,8 @@
 A context key only ever carries text or data for the audit trail or a query; it never decides a control
 (who may do what, whether a guard holds): any client can set a context key over RPC. Permissions are
 ``res.users._check_expiry_manager``/``_check_expiry_compliance``, signatures are spent from the cursor's
-cache by ``medical.signature._check_signed``, and overrides are granted in the cursor's cache by
-``medical_override.granting_override``.
+cache by ``medical.signature._check_signed``, and overrides are granted on the document by
+``medical.override._grant``.
 """
 
 # Text logged as the reason of an expiration date changed through a plain ``write()`` (a script, an

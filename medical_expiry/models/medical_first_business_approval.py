@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_datetime
+from odoo.tools import SQL, format_datetime
 
 from .medical_qualification import SCOPED_TYPES
 from .medical_signed_mixin import SignedAction
@@ -384,6 +384,63 @@ class MedicalFirstBusinessApproval(models.Model):
             holder=self._holder().display_name,
             state=dict(self._fields["state"]._description_selection(self.env))[self.state],
         )
+
+    @api.model
+    def _approve_holders_already_bought(self):
+        """Record as approved the suppliers and devices each company already ordered from, once, when
+        first-business approval becomes required of a database that bought without it.
+
+        What was bought yesterday is not refused today; a new supplier or device is. Each approval is
+        logged with the reason, for quality to review.
+        """
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT purchase.company_id, partner.commercial_partner_id, product.product_tmpl_id
+                  FROM purchase_order_line line
+                  JOIN purchase_order purchase ON purchase.id = line.order_id
+                  JOIN res_partner partner ON partner.id = purchase.partner_id
+                  JOIN product_product product ON product.id = line.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                 WHERE purchase.state != 'cancel' AND template.medical_device_class IS NOT NULL
+                """
+            )
+        )
+        approvals = self.browse()
+        for company_id, partner_id, template_id in self.env.cr.fetchall():
+            company = self.env["res.company"].browse(company_id)
+            approvals |= self._approval_of(self.env["res.partner"].browse(partner_id), company)
+            approvals |= self._approval_of(self.env["product.template"].browse(template_id), company)
+        approvals = approvals.filtered(lambda approval: approval.state != "approved")
+        old_states = {approval.id: {"state": approval.state} for approval in approvals}
+        now = fields.Datetime.now()
+        for approval in approvals:
+            with approval._writing_protected_fields():
+                approval.write(
+                    {
+                        "state": "approved",
+                        "approved_scope": approval._current_scope(),
+                        "approved_by_id": self.env.uid,
+                        "approved_date": now,
+                        "reopen_reason": False,
+                    }
+                )
+        for company, company_approvals in approvals.grouped("company_id").items():
+            reason = self.with_context(lang=company.partner_id.lang).env._(
+                "Bought from before first-business approval (首营审核) was required: recorded as approved "
+                "at the upgrade. Quality should review its documents."
+            )
+            for approval in company_approvals:
+                approval.message_post(body=reason)
+            self.env["medical.audit.log"]._log(
+                company_approvals,
+                "first_business_approval",
+                old_values=old_states,
+                new_values={approval.id: {"state": "approved"} for approval in company_approvals},
+                reason=reason,
+            )
+        return approvals
 
     # ------------------------------------------------------------------
     # The purchase guard

@@ -1,39 +1,130 @@
-"""Overrides of a refusal (a customer return above what was delivered, a lapsed qualification) granted
-by a manager's method for the duration of the action it runs.
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
-Kept in the cursor's cache, out of any caller's reach: no context key or value sent over RPC grants one.
-Odoo's validation chain (``button_validate`` → ``_action_done``) has no argument to carry the reason, so
-the method that checked the manager's right grants it here and the check deep in the chain reads it.
-"""
-
-from contextlib import contextmanager
-
-OVERRIDES_KEY = "medical_expiry.granted_overrides"
-# The refusals a manager may override, each granted on the records its check looks at.
-RETURN_OVERRIDE = "customer_return"  # on the transfers validated (stock.picking)
-QUALIFICATION_OVERRIDE = "qualification"  # on the documents the qualification guard stops
+# The refusals a manager may override, each granted on the document its check looks at.
+RETURN_OVERRIDE = "customer_return"  # a customer return above what was delivered, on its transfer
+QUALIFICATION_OVERRIDE = "qualification"  # a lapsed qualification, on the order or transfer it stops
 
 
-@contextmanager
-def granting_override(records, kind, reason):
-    """Let ``records`` past the ``kind`` check, for ``reason``, while the block runs."""
-    cache = records.env.cr.cache
-    granted = cache.setdefault(OVERRIDES_KEY, {})
-    keys = [(kind, records._name, record_id) for record_id in records.ids]
-    previous = {key: granted.get(key) for key in keys}
-    granted.update(dict.fromkeys(keys, reason))
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                granted.pop(key, None)
-            else:
-                granted[key] = value
+class MedicalOverride(models.Model):
+    """A manager's override of one refusal on one document, kept until the document's action is done.
+
+    Stored on the document rather than for one request: Odoo's backorder wizard and product_expiry's
+    expired-lot confirmation interrupt a validation, and the request that finally validates must still
+    find it. Rows are only written by ``_grant`` (an expiry manager, audit-logged) and ``_spend``; no user
+    may create, write or delete them otherwise (access rights), and no context key grants one.
+    """
+
+    _name = "medical.override"
+    _description = "Manager Override"
+    _order = "granted_at desc, id desc"
+
+    res_model = fields.Char(string="Document Model", required=True, readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Document ID", model_field="res_model", required=True, readonly=True, index=True
+    )
+    kind = fields.Selection(
+        [
+            (RETURN_OVERRIDE, "Customer return above what was delivered"),
+            (QUALIFICATION_OVERRIDE, "Lapsed or missing qualification"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    reason = fields.Text(required=True, readonly=True)
+    user_id = fields.Many2one("res.users", string="Granted By", required=True, readonly=True)
+    granted_at = fields.Datetime(required=True, readonly=True)
+    spent_at = fields.Datetime(
+        readonly=True, help="When the document's action was done with this override; empty while pending."
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+
+    @api.model
+    def _kind_texts(self, kind):
+        """(what a non-manager is refused, what a blank reason is told) for each kind of override."""
+        return {
+            RETURN_OVERRIDE: (
+                self.env._("Accept a Refused Customer Return"),
+                self.env._("Say why this return is accepted."),
+            ),
+            QUALIFICATION_OVERRIDE: (
+                self.env._("Override a Qualification Check"),
+                self.env._("Say why the qualification check is overridden."),
+            ),
+        }[kind]
+
+    @api.model
+    def _check_may_grant(self, kind):
+        """Only an expiry manager overrides a refusal."""
+        self.env["res.users"]._check_expiry_manager(self._kind_texts(kind)[0])
+
+    @api.model
+    def _grant(self, document, kind, reason):
+        """Let ``document`` past its ``kind`` check for ``reason`` until its action is done.
+
+        Only an expiry manager grants, giving a reason; the grant is audit-logged on the document and
+        replaces an earlier one still pending.
+        """
+        document.ensure_one()
+        self._check_may_grant(kind)
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self._kind_texts(kind)[1])
+        now = fields.Datetime.now()
+        self._pending(document, kind).write({"spent_at": now})
+        override = self.sudo().create(
+            {
+                "res_model": document._name,
+                "res_id": document.id,
+                "kind": kind,
+                "reason": reason,
+                "user_id": self.env.uid,
+                "granted_at": now,
+                "company_id": self.env["medical.audit.log"]._company_of(document).id,
+            }
+        )
+        self.env["medical.audit.log"]._log(
+            document, "override_grant", new_values={document.id: {"override": kind}}, reason=reason
+        )
+        return override
+
+    @api.model
+    def _pending(self, documents, kind):
+        """The overrides of ``kind`` granted on ``documents`` and not spent yet (read for any caller: the
+        guard holds for a user who may not read overrides), as superuser."""
+        return self.sudo().search(
+            [
+                ("res_model", "=", documents._name),
+                ("res_id", "in", documents.ids),
+                ("kind", "=", kind),
+                ("spent_at", "=", False),
+            ]
+        )
+
+    @api.model
+    def _reason_of(self, documents, kind):
+        """The reason ``kind`` is overridden on each of ``documents`` (and not one of them), else None."""
+        if not documents:
+            return None
+        pending = self._pending(documents, kind)
+        reasons = {document.id: None for document in documents}
+        for override in pending:
+            reasons[override.res_id] = override.reason
+        distinct = set(reasons.values())
+        return distinct.pop() if len(distinct) == 1 and None not in distinct else None
+
+    @api.model
+    def _spend(self, documents):
+        """The action of ``documents`` is done: their pending overrides served it and hold no longer."""
+        pending = self.sudo().search(
+            [("res_model", "=", documents._name), ("res_id", "in", documents.ids), ("spent_at", "=", False)]
+        )
+        pending.write({"spent_at": fields.Datetime.now()})
 
 
-def override_reason(records, kind):
-    """The reason ``kind`` is overridden on every one of ``records`` (and not one of them), else None."""
-    granted = records.env.cr.cache.get(OVERRIDES_KEY, {})
-    reasons = {granted.get((kind, records._name, record_id)) for record_id in records.ids}
-    return reasons.pop() if len(reasons) == 1 and None not in reasons else None
+class MedicalAuditLog(models.Model):
+    _inherit = "medical.audit.log"
+
+    @api.model
+    def _selection_action(self):
+        return [*super()._selection_action(), ("override_grant", self.env._("Override Granted"))]

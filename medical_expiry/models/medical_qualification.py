@@ -275,9 +275,6 @@ class MedicalQualification(models.Model):
             reason=reason,
         )
 
-    def _check_override_allowed(self):
-        self.env["res.users"]._check_expiry_manager(self.env._("Override a Qualification Check"))
-
     # ------------------------------------------------------------------
     # Daily job and alerts
     # ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import api, models
 from odoo.exceptions import UserError
 
-from .medical_override import QUALIFICATION_OVERRIDE, override_reason
+from .medical_override import QUALIFICATION_OVERRIDE
 from .medical_qualification import LICENSED_CLASSES, PRACTICE_LICENCE, SCOPED_TYPES
 
 
@@ -232,7 +232,7 @@ class MedicalQualification(models.Model):
         overrides with a reason (``_run_overriding_qualifications``)."""
         if not problems:
             return
-        if override_reason(document, QUALIFICATION_OVERRIDE):
+        if self.env["medical.override"]._reason_of(document, QUALIFICATION_OVERRIDE):
             return
         if document.company_id.qualification_policy == "block":
             raise UserError(
@@ -257,6 +257,6 @@ class MedicalQualification(models.Model):
             document,
             "guard_override",
             new_values={document.id: {"qualification_problems": problems}},
-            reason=override_reason(document, QUALIFICATION_OVERRIDE)
+            reason=self.env["medical.override"]._reason_of(document, QUALIFICATION_OVERRIDE)
             or self.env._("The company's qualification policy warns."),
         )

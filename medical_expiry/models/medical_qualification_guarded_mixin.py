@@ -1,7 +1,6 @@
 from odoo import fields, models
-from odoo.exceptions import UserError
 
-from .medical_override import QUALIFICATION_OVERRIDE, granting_override
+from .medical_override import QUALIFICATION_OVERRIDE
 
 
 class MedicalQualificationGuardedMixin(models.AbstractModel):
@@ -9,13 +8,23 @@ class MedicalQualificationGuardedMixin(models.AbstractModel):
 
     A model names the method the guard stops (``_qualification_guarded_action``) and says what is wrong
     with each document (``_qualification_problems``). A manager overrides a refusal by running that
-    method again with a reason, which the audit log keeps.
+    method again with a reason, which the audit log keeps; the override is stored on the document
+    (``medical.override``) until the action is done.
     """
 
     _name = "medical.qualification.guarded.mixin"
     _description = "Qualification-Guarded Document"
     _qualification_guarded_action = None
 
+    medical_override_ids = fields.One2many(
+        "medical.override",
+        "res_id",
+        string="Manager Overrides",
+        readonly=True,
+        copy=False,
+        help="The refusals an expiry manager overrode on this document, with the reason; an override is "
+        "spent when the document's action is done (a backorder does not inherit it).",
+    )
     qualification_alert = fields.Text(
         string="Qualification Problems",
         compute="_compute_qualification_alert",
@@ -39,12 +48,15 @@ class MedicalQualificationGuardedMixin(models.AbstractModel):
         return problems
 
     def _log_qualification_passes(self, problems):
+        """The guarded action of the documents in ``problems`` is done: log what went past the guard, and
+        spend the overrides the documents were granted."""
         for document, document_problems in problems.items():
             self.env["medical.qualification"]._log_guard_pass(document, document_problems)
+        self.env["medical.override"]._spend(self.browse([document.id for document in problems]))
 
     def action_override_qualifications(self):
         self.ensure_one()
-        self.env["medical.qualification"]._check_override_allowed()
+        self.env["medical.override"]._check_may_grant(QUALIFICATION_OVERRIDE)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Override Qualification Check"),
@@ -57,8 +69,5 @@ class MedicalQualificationGuardedMixin(models.AbstractModel):
     def _run_overriding_qualifications(self, reason):
         """Run the guarded action past the qualification check, for the reason a manager gives."""
         self.ensure_one()
-        self.env["medical.qualification"]._check_override_allowed()
-        if not (reason or "").strip():
-            raise UserError(self.env._("Say why the qualification check is overridden."))
-        with granting_override(self, QUALIFICATION_OVERRIDE, reason.strip()):
-            return getattr(self, self._qualification_guarded_action)()
+        self.env["medical.override"]._grant(self, QUALIFICATION_OVERRIDE, reason)
+        return getattr(self, self._qualification_guarded_action)()

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
-from .medical_override import RETURN_OVERRIDE, override_reason
+from .medical_override import RETURN_OVERRIDE
 
 
 class StockMoveLine(models.Model):
@@ -267,7 +267,7 @@ class StockMoveLine(models.Model):
         excess = self._customer_return_excess()
         if not excess:
             return []
-        if override_reason(self.picking_id, RETURN_OVERRIDE):
+        if self.env["medical.override"]._reason_of(self.picking_id, RETURN_OVERRIDE):
             return excess
         messages = []
         for item in excess:
@@ -307,7 +307,7 @@ class StockMoveLine(models.Model):
 
     def _log_return_overrides(self, excess):
         """Log each accepted excess on its lot (created by now if the return named a new one)."""
-        reason = override_reason(self.picking_id, RETURN_OVERRIDE)
+        reason = self.env["medical.override"]._reason_of(self.picking_id, RETURN_OVERRIDE)
         for item in excess:
             lot = item["lot"] or self.env["stock.lot"].search(
                 [("name", "=", item["name"]), ("product_id", "=", item["product"].id)], limit=1

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .medical_override import RETURN_OVERRIDE, granting_override
+from .medical_override import RETURN_OVERRIDE
 from .medical_signed_mixin import SignedAction
 
 
@@ -155,7 +155,7 @@ class StockPicking(models.Model):
     # ------------------------------------------------------------------
     def action_accept_return(self):
         """Managers accept a refused customer return, giving a reason (logged)."""
-        self._check_return_override_allowed()
+        self.env["medical.override"]._check_may_grant(RETURN_OVERRIDE)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Accept Return"),
@@ -165,16 +165,13 @@ class StockPicking(models.Model):
             "context": {"default_picking_id": self.id},
         }
 
-    def _check_return_override_allowed(self):
-        self.env["res.users"]._check_expiry_manager(self.env._("Accept a Refused Customer Return"))
-
     def _validate_accepting_return(self, reason):
-        """Validate, letting through returns above what the customer received; the override is logged."""
-        self._check_return_override_allowed()
-        if not (reason or "").strip():
-            raise UserError(self.env._("Say why this return is accepted."))
-        with granting_override(self, RETURN_OVERRIDE, reason):
-            return self.button_validate()
+        """Validate, letting through returns above what the customer received; the override is logged.
+
+        The override stays on the transfer until it is done: validating again after Odoo's backorder or
+        expired-lot wizard still finds it."""
+        self.env["medical.override"]._grant(self, RETURN_OVERRIDE, reason)
+        return self.button_validate()
 
     def unlink(self):
         # Odoo first cancels the moves of a transfer, refusing done ones in its words: say why GSP keeps it.

@@ -1,0 +1,159 @@
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, tagged
+
+from .qualification_common import QualificationCase
+from .recall_common import RecallCase
+
+
+def finish_wizard(env, action):
+    """Answer the wizard ``action`` opens as its default button does, in a request of its own."""
+    env.invalidate_all()
+    return Form.from_action(env, action).save().process()
+
+
+@tagged("post_install", "-at_install")
+class TestReturnOverrideAcrossWizards(RecallCase):
+    """A manager's acceptance of a refused customer return holds until the transfer is done, whatever
+    wizard Odoo puts between the acceptance and the validation."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.lot = cls._create_lot(cls.syringe, 300, name="SYR-OVR", quantity=50)
+
+    def _return_from_clinic(self, lot, demand, returned):
+        """A receipt from the clinic, which never bought the lot: ``demand`` expected, ``returned`` come."""
+        picking = self._create_picking(
+            self.syringe,
+            demand,
+            source=self.customers,
+            destination=self.stock,
+            partner=self.clinic,
+            picking_type=self.warehouse.in_type_id,
+        )
+        self._set_lines(picking, (lot, returned))
+        return picking
+
+    def test_accepted_return_validates_after_the_backorder_wizard(self):
+        receipt = self._return_from_clinic(self.lot, 4, 2)
+        action = receipt.with_user(self.manager)._validate_accepting_return("Bought through a distributor")
+        self.assertEqual(action["res_model"], "stock.backorder.confirmation")
+        self.assertNotEqual(receipt.state, "done")
+        finish_wizard(self.env(user=self.manager), action)
+        self.assertEqual(receipt.state, "done")
+        row = self._audit_rows(self.lot, "return_override")
+        self.assertEqual((row.reason, row.user_id), ("Bought through a distributor", self.manager))
+        grant = self._audit_rows(receipt, "override_grant")
+        self.assertEqual((grant.reason, grant.user_id), ("Bought through a distributor", self.manager))
+        self.assertTrue(receipt.medical_override_ids.spent_at, "spent by the validation it served")
+
+    def test_the_backorder_does_not_inherit_the_override(self):
+        receipt = self._return_from_clinic(self.lot, 4, 2)
+        action = receipt.with_user(self.manager)._validate_accepting_return("Bought through a distributor")
+        finish_wizard(self.env(user=self.manager), action)
+        backorder = receipt.backorder_ids
+        self.assertTrue(backorder)
+        self.assertFalse(backorder.medical_override_ids)
+        self._set_lines(backorder, (self.lot, 2))
+        with self.assertRaisesRegex(UserError, "was never delivered to Clinic"):
+            backorder.button_validate()
+        self.assertNotEqual(backorder.state, "done")
+
+    def test_the_override_holds_for_its_transfer_only(self):
+        receipt = self._return_from_clinic(self.lot, 4, 2)
+        receipt.with_user(self.manager)._validate_accepting_return("Bought through a distributor")
+        other = self._return_from_clinic(self.lot, 2, 2)
+        with self.assertRaisesRegex(UserError, "was never delivered to Clinic"):
+            other.button_validate()
+        self.assertNotEqual(other.state, "done")
+        self.assertEqual(len(self._audit_rows(self.lot, "return_override")), 0)
+
+    def test_accepted_return_validates_after_the_expired_lot_confirmation(self):
+        expired = self._create_lot(self.syringe, 5, name="SYR-OVR-OLD", quantity=10)
+        self._deliver(self.customer, (expired, 5))
+        self._age_lots(expired, 10)
+        receipt = self._return_from_clinic(expired, 3, 3)
+        with self.assertRaisesRegex(UserError, "was never delivered to Clinic"):
+            receipt.button_validate()
+        action = receipt.with_user(self.manager)._validate_accepting_return("Recalled by the clinic's buyer")
+        self.assertEqual(action["res_model"], "expiry.picking.confirmation")
+        self.assertNotEqual(receipt.state, "done")
+        finish_wizard(self.env(user=self.manager), action)
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(self._quant_quantity(expired, self.quarantine), 3)
+        self.assertEqual(
+            self._audit_rows(expired, "return_override").reason, "Recalled by the clinic's buyer"
+        )
+
+    def test_nobody_writes_an_override_onto_a_transfer_by_rpc(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        values = {
+            "res_model": "stock.picking",
+            "res_id": receipt.id,
+            "kind": "customer_return",
+            "reason": "Written by the client",
+            "user_id": self.manager.id,
+            "granted_at": fields.Datetime.now(),
+            "company_id": self.company.id,
+        }
+        for user in (self.stock_user, self.manager):
+            with self.assertRaises(AccessError):
+                receipt.with_user(user).write({"medical_override_ids": [Command.create(values)]})
+            with self.assertRaises(AccessError):
+                self.env["medical.override"].with_user(user).create(values)
+        receipt.invalidate_recordset()
+        self.assertFalse(receipt.medical_override_ids)
+        self.assertFalse(self._audit_rows(receipt, "override_grant"))
+        with self.assertRaisesRegex(UserError, "was never delivered to Clinic"):
+            receipt.with_user(self.manager).button_validate()
+        self.assertNotEqual(receipt.state, "done")
+
+    def test_nobody_changes_or_moves_a_granted_override_by_rpc(self):
+        receipt = self._return_from_clinic(self.lot, 4, 2)
+        receipt.with_user(self.manager)._validate_accepting_return("Bought through a distributor")
+        override = receipt.medical_override_ids
+        other = self._return_from_clinic(self.lot, 2, 2)
+        for user in (self.stock_user, self.manager):
+            with self.assertRaises(AccessError):
+                override.with_user(user).write({"reason": "Anything", "spent_at": False})
+            with self.assertRaises(AccessError):
+                other.with_user(user).write({"medical_override_ids": [Command.link(override.id)]})
+            with self.assertRaises(AccessError):
+                override.with_user(user).unlink()
+        override.invalidate_recordset()
+        self.assertEqual((override.res_id, override.reason), (receipt.id, "Bought through a distributor"))
+        self.assertFalse(other.medical_override_ids)
+
+    def test_a_non_manager_cannot_grant_through_the_method(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        with self.assertRaises(AccessError):
+            self.env["medical.override"].with_user(self.stock_user)._grant(
+                receipt, "customer_return", "Trust me"
+            )
+        self.assertFalse(receipt.medical_override_ids)
+        self.assertFalse(self._audit_rows(receipt, "override_grant"))
+
+
+@tagged("post_install", "-at_install")
+class TestQualificationOverrideAcrossWizards(QualificationCase):
+    """A manager's override of a lapsed qualification on a delivery survives Odoo's backorder wizard."""
+
+    def test_overridden_delivery_validates_after_the_backorder_wizard(self):
+        self.company.qualification_policy = "block"
+        self._qualify(self.hospital, "practice_licence", -1)
+        lot = self._create_lot(self.syringe, 300, quantity=5)
+        delivery = self._create_picking(self.syringe, 5, partner=self.hospital)
+        self._set_lines(delivery, (lot, 3))
+        action = delivery.with_user(self.manager)._run_overriding_qualifications("Stock already at the ward")
+        self.assertEqual(action["res_model"], "stock.backorder.confirmation")
+        finish_wizard(self.env(user=self.manager), action)
+        self.assertEqual(delivery.state, "done")
+        row = self._audit_rows(delivery, "guard_override")
+        self.assertEqual((row.reason, row.user_id), ("Stock already at the ward", self.manager))
+        backorder = delivery.backorder_ids
+        self.assertTrue(backorder)
+        self._set_lines(backorder, (lot, 2))
+        with self.assertRaisesRegex(UserError, "a qualification is missing or has lapsed"):
+            backorder.button_validate()
+        self.assertNotEqual(backorder.state, "done")
