@@ -74,31 +74,35 @@ class MedicalRecallProgress(models.AbstractModel):
     def _get_recovered_quantities(self, recalls):
         """{(recall id, lot id, from a customer, customer or location id): quantity} ever brought back.
 
-        From a customer into stock (keyed by the customer), or from stock into quarantine (keyed by the
+        From a customer into stock (keyed by the customer: ``stock.move.line._customer_moves_query``, the
+        one definition of who received and returned what), or from stock into quarantine (keyed by the
         location it left). Set-based over the done move lines of the recalls' lots.
         """
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT rel.recall_id, line.lot_id, source.usage = 'customer' AS from_customer,
-                       CASE WHEN source.usage = 'customer' THEN partner.commercial_partner_id
-                            ELSE line.location_id END AS origin,
+                SELECT rel.recall_id, moved.lot_id, TRUE AS from_customer, moved.customer_id AS origin,
+                       SUM(moved.quantity)
+                  FROM (%(customer_moves)s) moved
+                  JOIN medical_recall_stock_lot_rel rel ON rel.lot_id = moved.lot_id
+                 WHERE rel.recall_id = ANY(%(recall_ids)s)
+                   AND NOT moved.delivered AND moved.destination_usage IN ('internal', 'transit')
+              GROUP BY 1, 2, 3, 4
+             UNION ALL
+                SELECT rel.recall_id, line.lot_id, FALSE AS from_customer, line.location_id AS origin,
                        SUM(line.quantity_product_uom)
                   FROM medical_recall_stock_lot_rel rel
                   JOIN stock_move_line line ON line.lot_id = rel.lot_id AND line.state = 'done'
-                  JOIN stock_move move ON move.id = line.move_id
                   JOIN stock_location source ON source.id = line.location_id
                   JOIN stock_location destination ON destination.id = line.location_dest_id
-             LEFT JOIN stock_picking picking ON picking.id = line.picking_id
-             LEFT JOIN res_partner partner ON partner.id = COALESCE(picking.partner_id, move.partner_id)
-                 WHERE rel.recall_id = ANY(%s)
-                   AND ((source.usage = 'customer' AND destination.usage IN ('internal', 'transit'))
-                        OR (source.usage IN ('internal', 'transit') AND source.is_quarantine IS NOT TRUE
-                            AND destination.is_quarantine))
+                 WHERE rel.recall_id = ANY(%(recall_ids)s)
+                   AND source.usage IN ('internal', 'transit') AND source.is_quarantine IS NOT TRUE
+                   AND destination.is_quarantine
               GROUP BY 1, 2, 3, 4
                 """,
-                recalls.ids,
+                customer_moves=self.env["stock.move.line"]._customer_moves_query(recalls.lot_ids.ids),
+                recall_ids=recalls.ids,
             )
         )
         return {

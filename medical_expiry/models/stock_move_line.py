@@ -160,14 +160,14 @@ class StockMoveLine(models.Model):
 
         Columns: lot_id, product_id, customer_id (commercial partner of the transfer, else of the move),
         picking_id, warehouse_id (that shipped), date, delivered (true to a customer, false back from
-        one), quantity (in the product's unit).
+        one), destination_usage (where the units went), quantity (in the product's unit).
         """
         return SQL(
             """
             SELECT line.lot_id, line.product_id, partner.commercial_partner_id AS customer_id,
                    line.picking_id, COALESCE(source.warehouse_id, picking_type.warehouse_id) AS warehouse_id,
                    line.date, destination.usage = 'customer' AS delivered,
-                   line.quantity_product_uom AS quantity
+                   destination.usage AS destination_usage, line.quantity_product_uom AS quantity
               FROM stock_move_line line
               JOIN stock_move move ON move.id = line.move_id
               JOIN stock_location source ON source.id = line.location_id
