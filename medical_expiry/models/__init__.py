@@ -14,6 +14,7 @@ from . import medical_lot_import
 from . import medical_signed_mixin
 from . import medical_signature
 from . import medical_recall
+from . import medical_recall_kpi
 from . import medical_recall_trace
 from . import medical_recall_progress
 from . import medical_recall_logistics
@@ -44,5 +45,6 @@ from . import stock_move_line
 from . import stock_move_line_validation
 from . import stock_picking
 from . import stock_quant
+from . import stock_quant_workbench_actions
 from . import stock_scrap
 from . import stock_warehouse
