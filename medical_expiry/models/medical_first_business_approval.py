@@ -287,19 +287,7 @@ class MedicalFirstBusinessApproval(models.Model):
         self._check_state("to_approve")
         self._check_checklist_complete()
         signature = self._spend_signature("first_business_approval")
-        now = fields.Datetime.now()
-        for approval in self:
-            with approval._writing_protected_fields():
-                approval.write(
-                    {
-                        "state": "approved",
-                        "approved_scope": approval._current_scope(),
-                        "signature_id": signature.id,
-                        "approved_by_id": self.env.uid,
-                        "approved_date": now,
-                        "reopen_reason": False,
-                    }
-                )
+        self._write_approved(signature)
         self.activity_unlink(["mail.mail_activity_data_todo"])
         self._log_signed_action(
             "first_business_approval",
@@ -310,6 +298,22 @@ class MedicalFirstBusinessApproval(models.Model):
                 for approval in self
             },
         )
+
+    def _write_approved(self, signature=None):
+        """Approved now by the current user, on the scope the documents on file give today."""
+        now = fields.Datetime.now()
+        for approval in self:
+            with approval._writing_protected_fields():
+                approval.write(
+                    {
+                        "state": "approved",
+                        "approved_scope": approval._current_scope(),
+                        "signature_id": signature.id if signature else False,
+                        "approved_by_id": self.env.uid,
+                        "approved_date": now,
+                        "reopen_reason": False,
+                    }
+                )
 
     def action_send_back(self):
         """Quality refuses the request: it returns to purchasing, in draft."""
@@ -414,18 +418,7 @@ class MedicalFirstBusinessApproval(models.Model):
             approvals |= self._approval_of(self.env["product.template"].browse(template_id), company)
         approvals = approvals.filtered(lambda approval: approval.state != "approved")
         old_states = {approval.id: {"state": approval.state} for approval in approvals}
-        now = fields.Datetime.now()
-        for approval in approvals:
-            with approval._writing_protected_fields():
-                approval.write(
-                    {
-                        "state": "approved",
-                        "approved_scope": approval._current_scope(),
-                        "approved_by_id": self.env.uid,
-                        "approved_date": now,
-                        "reopen_reason": False,
-                    }
-                )
+        approvals._write_approved()
         for company, company_approvals in approvals.grouped("company_id").items():
             reason = self.with_context(lang=company.partner_id.lang).env._(
                 "Bought from before first-business approval (首营审核) was required: recorded as approved "
