@@ -67,6 +67,10 @@
         "report/report_qualification_expiry.xml",
         "report/medical_expiry_reports.xml",
         "data/medical_expiry_kpi_data.xml",
+        "security/medical_stock_inspection_security.xml",
+        "data/medical_stock_inspection_data.xml",
+        "views/medical_stock_inspection_views.xml",
+        "report/report_stock_inspection.xml",
     ],
     "assets": {
         "web.assets_tests": [

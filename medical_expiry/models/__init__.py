@@ -46,3 +46,6 @@ from . import stock_picking
 from . import stock_quant
 from . import stock_scrap
 from . import stock_warehouse
+from . import medical_stock_inspection_plan
+from . import medical_stock_inspection
+from . import medical_stock_inspection_line

@@ -44,3 +44,4 @@ from . import test_record_retention
 from . import test_sterilisation_lot
 from . import test_fefo_bounded_read
 from . import test_expiry_permissions
+from . import test_stock_inspection
