@@ -250,6 +250,8 @@ class TestStockInspection(StockInspectionCase):
     # Overdue alerts, retention, companies
     # ------------------------------------------------------------------
     def test_an_overdue_inspection_alerts_the_warehouse_manager_once(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.manager.lang = "zh_CN"
         start = self.today.replace(day=1) - relativedelta(months=1)
         late = self.env["medical.stock.inspection"]._create_for_period(
             self.plan, start, start + relativedelta(day=31)
@@ -264,6 +266,7 @@ class TestStockInspection(StockInspectionCase):
         self.assertEqual(len(alerts), 1)
         self.assertEqual(alerts.user_id, self.manager)
         self.assertIn(late.name, alerts.summary)
+        self.assertIn("尚未关闭", alerts.summary, "written in the manager's language")
         current = self.plan.inspection_ids - late
         self.assertFalse(current.activity_ids, "the current period's inspection is not overdue")
         late.with_user(self.stock_user).action_start()
