@@ -5,9 +5,10 @@ from odoo import api, models
 
 class MedicalExpiryDemo(models.AbstractModel):
     """The demo's stock inspections (在库养护), met mid-way: last month's closed and signed in 上海中心仓,
-    this month's half recorded, and 苏州分仓's last month still open, overdue, alerting the warehouse manager."""
+    this month's half recorded, and 苏州分仓's last month still open, overdue, alerting the warehouse
+    manager."""
 
-    _inherit = "medical.expiry.demo"
+    _inherit = "medical.expiry.demo"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _demo_stock_inspection(self, demo):
