@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import date_utils
 
 # GSP 在库养护: expiry-dated stock is checked at least once a month; a plan may ask for more, or, for
@@ -71,6 +71,18 @@ class MedicalStockInspectionPlan(models.Model):
         for plan in self:
             place = plan.location_id.display_name or plan.warehouse_id.name or ""
             plan.name = f"{place} · {frequencies.get(plan.frequency, '')}"
+
+    @api.constrains("warehouse_id", "location_id")
+    def _check_location_in_warehouse(self):
+        for plan in self:
+            if plan.location_id and plan.location_id.warehouse_id != plan.warehouse_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(location)s is not a location of %(warehouse)s: a plan inspects its own warehouse.",
+                        location=plan.location_id.display_name,
+                        warehouse=plan.warehouse_id.display_name,
+                    )
+                )
 
     @api.onchange("warehouse_id")
     def _onchange_warehouse_id(self):

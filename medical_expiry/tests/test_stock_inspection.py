@@ -3,7 +3,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from .common import MedicalExpiryCase
@@ -92,6 +92,16 @@ class TestStockInspection(StockInspectionCase):
         )
         plan._create_due_inspections()
         self.assertEqual(plan.inspection_ids.line_ids.lot_id, lot)
+
+    def test_a_plan_inspects_its_own_warehouse(self):
+        with self.assertRaises(ValidationError) as error:  # Odoo's assertRaises rolls the write back
+            self.plan.with_user(self.manager).location_id = self.stock_2
+        self.assertIn("is not a location of", str(error.exception))
+        self.assertFalse(self.plan.location_id)
+        self.plan.with_user(self.manager).action_create_due_inspection()
+        with self.assertRaisesRegex(UserError, "keeps its warehouse"):
+            self.plan.with_user(self.manager).warehouse_id = self.warehouse_2
+        self.assertEqual(self.plan.warehouse_id, self.warehouse)
 
     def test_the_inspector_records_each_line(self):
         inspection = self._started()
