@@ -414,7 +414,8 @@ class MedicalStockInspection(models.Model):
     def _cron_overdue_alerts(self):
         """Raise the alert of every overdue inspection once, close those of inspections since closed."""
         alert_types = self._expiry_alert_types()
-        candidates = self.search([("state", "!=", "done"), ("period_end", "<", fields.Date.today())])
+        # Every company's today is at most a day past UTC's: the exact test is each inspection's own.
+        candidates = self.search([("state", "!=", "done"), ("period_end", "<=", fields.Date.today())])
         alerted = self.env["mail.activity"].search(
             [("res_model", "=", self._name), ("activity_type_id", "in", [t.id for t in alert_types.values()])]
         )

@@ -20,27 +20,36 @@ class ReportStockInspection(models.AbstractModel):
 
     @api.model
     def _xlsx_table(self, data, inspections):
-        inspection = inspections.ensure_one()
-        notes = [
-            self.env._(
-                "%(inspection)s · %(warehouse)s · %(start)s – %(end)s · %(state)s",
-                inspection=inspection.name,
-                warehouse=inspection.location_id.complete_name or inspection.warehouse_id.name,
-                start=inspection.period_start,
-                end=inspection.period_end,
-                state=dict(inspection._fields["state"]._description_selection(self.env))[inspection.state],
-            )
-        ]
-        if inspection.close_signature_id:
+        """The lines of ``inspections`` in one table, the PDF's columns after the inspection's reference;
+        above it, one line per inspection: place, period, state and closing signature."""
+        states = dict(inspections._fields["state"]._description_selection(self.env))
+        notes = []
+        for inspection in inspections:
+            values = {
+                "inspection": inspection.name,
+                "warehouse": inspection.location_id.complete_name or inspection.warehouse_id.name,
+                "start": inspection.period_start,
+                "end": inspection.period_end,
+                "state": states[inspection.state],
+            }
+            signature = inspection.close_signature_id.sudo()
             notes.append(
-                self.env._("Closing signature: %s", inspection.close_signature_id.sudo().display_name)
+                self.env._(
+                    "%(inspection)s · %(warehouse)s · %(start)s – %(end)s · %(state)s · closing signature: "
+                    "%(signature)s",
+                    signature=signature.display_name,
+                    **values,
+                )
+                if signature
+                else self.env._("%(inspection)s · %(warehouse)s · %(start)s – %(end)s · %(state)s", **values)
             )
-        return (
-            inspection.name.replace("/", "-"),
-            self._columns(),
-            self._rows(inspection.line_ids),
-            notes,
+        rows = [
+            [inspection.name, *row] for inspection in inspections for row in self._rows(inspection.line_ids)
+        ]
+        title = (
+            inspections.name.replace("/", "-") if len(inspections) == 1 else self.env._("Stock Inspections")
         )
+        return title, [(self.env._("Inspection"), 14), *self._columns()], rows, notes
 
     @api.model
     def _stock_columns(self):

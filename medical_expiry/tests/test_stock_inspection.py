@@ -207,7 +207,12 @@ class TestStockInspection(StockInspectionCase):
         self._close_signed(inspection)
         with self.assertRaisesRegex(UserError, "this needs it to be In Progress"):
             line.with_user(self.manager).write({"appearance": "damaged"})
-        self.assertEqual(line.appearance, "ok")
+        with self.assertRaisesRegex(UserError, "this needs it to be To Do / In Progress"):
+            inspection.with_user(self.manager).note = "<p>Rewritten later</p>"
+        with self.assertRaisesRegex(UserError, "this needs it to be To Do"):
+            inspection.with_user(self.manager).action_start()
+        inspection.invalidate_recordset()
+        self.assertEqual((line.appearance, inspection.state, inspection.note), ("ok", "done", False))
 
     def test_what_the_inspection_found_cannot_be_changed(self):
         inspection = self._started()
@@ -343,10 +348,23 @@ class TestStockInspection(StockInspectionCase):
         )
         rows = self._read_xlsx(action)
         self.assertIn(inspection.name, rows[0][0])
-        self.assertIn("Closing signature", rows[1][0])
-        self.assertEqual(rows[2][:3], ["Product", "Specification / Model", "Lot/Serial Number"])
-        self.assertEqual([row[2] for row in rows[3:]], ["INS-EXPIRED", "INS-NEAR", "INS-GOOD"])
-        self.assertEqual(rows[3][10], "Move to Quarantine")
+        self.assertIn("closing signature: Expiry Manager", rows[0][0])
+        self.assertEqual(rows[1][:4], ["Inspection", "Product", "Specification / Model", "Lot/Serial Number"])
+        self.assertEqual([row[3] for row in rows[2:]], ["INS-EXPIRED", "INS-NEAR", "INS-GOOD"])
+        self.assertEqual((rows[2][0], rows[2][11]), (inspection.name, "Move to Quarantine"))
+        start = self.today.replace(day=1) - relativedelta(months=1)
+        earlier = self.env["medical.stock.inspection"]._create_for_period(
+            self.plan, start, start + relativedelta(day=31)
+        )
+        both = earlier | inspection
+        rows = self._read_xlsx(
+            self.env.ref("medical_expiry.action_report_stock_inspection_xlsx").report_action(
+                both, config=False
+            )
+        )
+        self.assertIn(earlier.name, rows[0][0])
+        self.assertIn(inspection.name, rows[1][0])
+        self.assertEqual({row[0] for row in rows[3:]}, {earlier.name, inspection.name})
 
 
 @tagged("post_install", "-at_install")
