@@ -69,6 +69,10 @@
         "data/medical_expiry_kpi_data.xml",
         "security/medical_override_security.xml",
         "views/medical_override_views.xml",
+        "security/medical_stock_inspection_security.xml",
+        "data/medical_stock_inspection_data.xml",
+        "views/medical_stock_inspection_views.xml",
+        "report/report_stock_inspection.xml",
     ],
     "assets": {
         "web.assets_tests": [

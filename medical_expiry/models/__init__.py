@@ -48,3 +48,8 @@ from . import stock_quant
 from . import stock_quant_workbench_actions
 from . import stock_scrap
 from . import stock_warehouse
+from . import medical_stock_inspection_plan
+from . import medical_stock_inspection
+from . import medical_stock_inspection_alert
+from . import medical_stock_inspection_line
+from . import medical_expiry_demo_inspection

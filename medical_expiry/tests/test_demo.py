@@ -172,3 +172,14 @@ class TestDemo(TransactionCase):
         self.assertEqual(pickings.company_id, self.company)
         self.assertEqual(self.demo["recall"].company_id, self.company)
         self.assertEqual(self.demo["rules"].company_id, self.company)
+
+    def test_demo_stock_inspections_are_met_mid_way(self):
+        inspections = self.demo["stock_inspections"]
+        closed, current, overdue = inspections["closed"], inspections["current"], inspections["overdue"]
+        self.assertEqual(closed.state, "done")
+        self.assertEqual(closed.sudo().close_signature_id.signed_action, "stock_inspection_close")
+        self.assertTrue(closed.line_ids.filtered(lambda line: line.action == "nonconforming"))
+        self.assertEqual(current.state, "in_progress")
+        self.assertTrue(0 < current.checked_count < current.line_count)
+        self.assertTrue(overdue.is_overdue)
+        self.assertEqual(overdue.activity_ids.user_id, self.demo["users"]["warehouse"])

@@ -26,6 +26,7 @@ class TestSignedActions(MedicalExpiryCase):
                 "rule_change",
                 "rule_delete",
                 "first_business_approval",
+                "stock_inspection_close",
             },
         )
         signed = dict(Signature._fields["signed_action"]._description_selection(self.env))
