@@ -183,10 +183,10 @@ class StockLot(models.Model):
     # Daily job
     # ------------------------------------------------------------------
     @api.model
-    def _cron_refresh_expiry(self):
+    def _cron_refresh_expiry(self, levelled_at=None):
         """Nightly: re-level the lots whose level changes today, then block the expired ones nobody has
         knowingly released."""
-        self._refresh_expiry_levels(due_only=True)
+        self._refresh_expiry_levels(due_only=True, levelled_at=levelled_at)
         expired = self.search([("expiry_state", "=", "expired"), ("is_blocked", "=", False)])
         self._block_expired_lots(
             expired.filtered(lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date)
