@@ -162,6 +162,22 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertEqual(written(), before)
         self.assertEqual(len(self._alerts()), 3, "the alerts stay open")
 
+    def test_the_next_run_does_not_look_again_at_what_the_last_run_relevelled(self):
+        lot = self._create_lot(self.syringe, 60, quantity=5)
+        self.Lot._cron_expiry_alerts()
+        self._age_lots(lot, 40)
+        self.env.cr.execute("UPDATE stock_quant SET write_date = write_date - interval '1 day'")
+        self.env.cr.execute(
+            "UPDATE stock_lot SET expiry_level_changed_at = expiry_level_changed_at - interval '1 day'"
+        )
+        self.Lot._cron_expiry_alerts()
+        self.assertEqual(self._alerts(self.syringe).expiry_rule_id, self.level_30, "this run moved the alert")
+        last_run = datetime.fromisoformat(
+            self.env["ir.config_parameter"].get_param("medical_expiry.expiry_alerts_last_run")
+        )
+        self.assertEqual(lot.expiry_level_changed_at, last_run, "re-levelled by that run")
+        self.assertEqual(self.Lot._expiry_alert_scope(last_run), [], "already brought in line by it")
+
     def test_alerts_and_audit_reasons_are_written_in_their_readers_language(self):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"]._load_module_terms(["medical_expiry"], ["zh_CN"])
