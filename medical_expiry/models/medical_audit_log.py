@@ -125,13 +125,54 @@ class MedicalAuditLog(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _log(self, records, action, old_values=None, new_values=None, reason=None, signature=None):
-        """Append one row per record; ``old_values``/``new_values`` map record ids to dicts.
+        """Append one row per record; ``old_values``/``new_values`` map record ids to dicts."""
+        return self._create_append_only(
+            self._chained_rows(records, action, old_values, new_values, reason, signature)
+        )
+
+    @api.model
+    def _log_batch(self, records, action, old_values=None, new_values=None, reason=None, signature=None):
+        """``_log`` for thousands of records (the nightly job's blocks): the same rows, chained the same
+        way, inserted in one statement instead of through the ORM's create."""
+        rows = self._chained_rows(records, action, old_values, new_values, reason, signature)
+        if not rows:
+            return self.browse()
+        columns = [*HASHED_COLUMNS, "company_id", "prev_hash", "hash"]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO medical_audit_log (%s, create_uid, write_uid, create_date, write_date)
+                SELECT *, %s, %s, %s, %s FROM unnest(%s)
+                RETURNING id
+                """,
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                self.env.uid,
+                self.env.uid,
+                self.env.cr.now(),
+                self.env.cr.now(),
+                SQL(", ").join(
+                    SQL(
+                        "%s::%s",
+                        [row[column] or None for row in rows],
+                        SQL(self._fields[column].column_type[1] + "[]"),
+                    )
+                    for column in columns
+                ),
+            )
+        )
+        logged = self.browse(row_id for (row_id,) in self.env.cr.fetchall())
+        self.invalidate_model()
+        return logged
+
+    @api.model
+    def _chained_rows(self, records, action, old_values, new_values, reason, signature):
+        """The values of the rows of ``_log``, one per record, numbered and hash-chained.
 
         Numbers come from a gap-free sequence whose row lock serialises writers, so two transactions
         can never chain onto the same predecessor.
         """
         if not records:
-            return self.browse()
+            return []
         sequence = self.env.ref("medical_expiry.seq_medical_audit_log").sudo()
         first = _update_nogap(sequence, len(records))
         self.env.cr.execute(
@@ -160,7 +201,7 @@ class MedicalAuditLog(models.Model):
             }
             vals["hash"] = prev_hash = self._row_hash(vals)
             vals_list.append(vals)
-        return self._create_append_only(vals_list)
+        return vals_list
 
     @api.model
     def _company_of(self, records):

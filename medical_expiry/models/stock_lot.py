@@ -183,18 +183,13 @@ class StockLot(models.Model):
     # Daily job
     # ------------------------------------------------------------------
     @api.model
-    def _cron_refresh_expiry(self):
+    def _cron_refresh_expiry(self, levelled_at=None):
         """Nightly: re-level the lots whose level changes today, then block the expired ones nobody has
         knowingly released."""
-        self._refresh_expiry_levels(due_only=True)
+        self._refresh_expiry_levels(due_only=True, levelled_at=levelled_at)
         expired = self.search([("expiry_state", "=", "expired"), ("is_blocked", "=", False)])
-        to_block = expired.filtered(
-            lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date
-        )
-        # Written once for the audit log and the chatter: in the company's language, for its inspectors.
-        company_lang = self.with_context(lang=self.env.company.partner_id.lang or self.env.lang)
-        to_block._block(
-            "expired", company_lang.env._("Blocked by the daily expiry job: the lot has expired.")
+        self._block_expired_lots(
+            expired.filtered(lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date)
         )
 
     # ------------------------------------------------------------------
@@ -220,20 +215,53 @@ class StockLot(models.Model):
     def _block(self, reason, note=False):
         self._check_expiry_manager()
         with self._writing_block_fields():
-            self.write(
-                {
-                    "is_blocked": True,
-                    "block_reason": reason,
-                    "block_note": note,
-                    "blocked_by_id": self.env.user.id,
-                    "blocked_date": fields.Datetime.now(),
-                }
+            self.write(self._block_values(reason, note))
+        self._log_block(reason, note, self.env["medical.audit.log"]._log)
+
+    @api.model
+    def _block_expired_lots(self, lots):
+        """Block ``lots``, found expired by the nightly job, all at once: one UPDATE, the chatter notes
+        and the audit rows in batch, as ``_block`` would for each lot (without its field tracking).
+
+        Called once per run with every lot the job blocks as expired: the place to extend (``super()``)
+        for what must follow an expiry, such as registering the stock as non-conforming goods.
+        """
+        if not lots:
+            return
+        self._check_expiry_manager()
+        # Written once for the audit log and the chatter: in the company's language, for its inspectors.
+        company_lang = self.with_context(lang=self.env.company.partner_id.lang or self.env.lang)
+        note = company_lang.env._("Blocked by the daily expiry job: the lot has expired.")
+        self.env.flush_all()
+        values = lots._block_values("expired", note)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE stock_lot SET %s, write_uid = %s, write_date = %s WHERE id = ANY(%s)",
+                SQL(", ").join(SQL("%s = %s", SQL.identifier(name), value) for name, value in values.items()),
+                self.env.uid,
+                self.env.cr.now(),
+                lots.ids,
             )
+        )
+        lots.invalidate_recordset([*values, "write_uid", "write_date"])
+        lots._log_block("expired", note, self.env["medical.audit.log"]._log_batch)
+
+    def _block_values(self, reason, note):
+        """The block fields of a lot blocked now by the current user for ``reason``."""
+        return {
+            "is_blocked": True,
+            "block_reason": reason,
+            "block_note": note,
+            "blocked_by_id": self.env.user.id,
+            "blocked_date": fields.Datetime.now(),
+        }
+
+    def _log_block(self, reason, note, log):
+        """The chatter note and the audit row of a block; ``log``: ``medical.audit.log._log`` or, for
+        thousands of lots, ``_log_batch``."""
         if note:
             self._message_log_batch(bodies=dict.fromkeys(self.ids, note))
-        self.env["medical.audit.log"]._log(
-            self, "lot_block", new_values=dict.fromkeys(self.ids, {"block_reason": reason}), reason=note
-        )
+        log(self, "lot_block", new_values=dict.fromkeys(self.ids, {"block_reason": reason}), reason=note)
 
     def action_block(self):
         self._check_expiry_manager()

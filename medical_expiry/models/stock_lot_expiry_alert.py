@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -27,21 +27,20 @@ class StockLot(models.Model):
         run looks only at the products whose lots changed level or stock since the last complete run
         (``full``: at every product with lots in a level or an open alert, as after a change of recipients).
         """
-        started = self.env.cr.now()
-        since = not full and self.env["ir.config_parameter"].sudo().get_param(ALERT_RUN_PARAMETER)
-        self._cron_refresh_expiry()
+        # The lots this run re-levels change level at exactly this time, which no other transaction gives.
+        self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        started = self.env.cr.fetchone()[0]
+        last_run = not full and self.env["ir.config_parameter"].sudo().get_param(ALERT_RUN_PARAMETER)
+        self._cron_refresh_expiry(levelled_at=started)
         self._commit_batch(autocommit)
-        product_ids = self._expiry_alert_scope(
-            since and fields.Datetime.to_datetime(since) - ALERT_RUN_MARGIN
-        )
+        product_ids = self._expiry_alert_scope(last_run and datetime.fromisoformat(last_run))
         for start in range(0, len(product_ids), batch_size):
             products = self.env["product.product"].browse(product_ids[start : start + batch_size])
             self._sync_product_expiry_alerts(products)
             self._commit_batch(autocommit)
         self._escalate_expiry_alerts()
-        self.env["ir.config_parameter"].sudo().set_param(
-            ALERT_RUN_PARAMETER, fields.Datetime.to_string(started)
-        )
+        # To the microsecond: the next run tells the lots this run re-levelled (and brought in line) apart.
+        self.env["ir.config_parameter"].sudo().set_param(ALERT_RUN_PARAMETER, started.isoformat(" "))
 
     def _commit_batch(self, autocommit):
         """Keep what a batch did even if the run is killed later: only from the cron, never in a request."""
@@ -66,26 +65,31 @@ class StockLot(models.Model):
         }
 
     @api.model
-    def _expiry_alert_scope(self, since=None):
+    def _expiry_alert_scope(self, last_run=None):
         """Ids of the products the job must look at.
 
-        Every product with lots in a level or an open alert on it or on one of its lots; or, ``since`` a
-        time, only those whose lots changed level since, or whose stock of lots in a level changed since.
+        Every product with lots in a level or an open alert on it or on one of its lots; or, after a
+        complete run started at ``last_run``, only those whose lots changed level since, or whose stock of
+        lots in a level changed since, both read through indexes: a day on which nothing changes reads
+        nothing. The lots that run re-levelled itself (at ``last_run`` exactly) it brought in line already.
         """
         self.env.flush_all()
         alert_types = [alert_type.id for alert_type in self._expiry_alert_types().values()]
-        if since:
+        if last_run:
             query = SQL(
                 """
-                SELECT product_id FROM stock_lot WHERE expiry_level_changed_at >= %(since)s
+                SELECT product_id FROM stock_lot
+                 WHERE expiry_level_changed_at >= %(since)s AND expiry_level_changed_at < %(last_run)s
+                    OR expiry_level_changed_at > %(last_run)s
                  UNION
                 SELECT lot.product_id
-                  FROM stock_lot lot
-                  JOIN stock_quant quant ON quant.lot_id = lot.id
-                 WHERE lot.expiry_state IN ('near_expiry', 'expired') AND quant.write_date >= %(since)s
+                  FROM stock_quant quant
+                  JOIN stock_lot lot ON lot.id = quant.lot_id
+                 WHERE quant.write_date >= %(since)s AND lot.expiry_state IN ('near_expiry', 'expired')
                  ORDER BY 1
                 """,
-                since=since,
+                since=last_run - ALERT_RUN_MARGIN,
+                last_run=last_run,
             )
         else:
             query = SQL(
@@ -116,6 +120,7 @@ class StockLot(models.Model):
         self.env.cr.execute(
             """
             SELECT lot.id, lot.product_id, lot.expiry_state, lot.expiry_rule_id, location.warehouse_id,
+                   lot.company_id,
                    SUM(quant.quantity), SUM(quant.quantity * COALESCE(
                        (product.standard_price ->> quant.company_id::text)::numeric, 0))
               FROM stock_lot lot
@@ -136,10 +141,10 @@ class StockLot(models.Model):
         grouping = {rule.id: rule.alert_grouping for rule in rules}
         lots = self.browse([row[0] for row in rows])
         product_alerts, lot_alerts = {}, {}
-        for lot, (_lot_id, product_id, state, rule_id, warehouse_id, quantity, value) in zip(
+        for lot, (_lot_id, product_id, state, rule_id, warehouse_id, company_id, quantity, value) in zip(
             lots, rows, strict=True
         ):
-            users = recipients_by_rule.get(rule_id) or lot.product_id.responsible_id or fallback
+            users = recipients_by_rule.get(rule_id) or products.browse(product_id).responsible_id or fallback
             key = (alert_types[state].id, rule_id or False)
             if grouping.get(rule_id) == "lot":
                 lot_alerts[lot.id, *key, False] = {
@@ -150,9 +155,10 @@ class StockLot(models.Model):
             per_warehouse = grouping.get(rule_id) == "warehouse"
             alert = product_alerts.setdefault(
                 (product_id, *key, per_warehouse and (warehouse_id or False)),
-                {"users": users, "lots": set(), "quantity": 0.0, "value": 0.0},
+                {"users": users, "lots": set(), "companies": set(), "quantity": 0.0, "value": 0.0},
             )
             alert["lots"].add(lot.id)
+            alert["companies"].add(company_id)
             alert["quantity"] += quantity
             alert["value"] += float(value)
         warehouses = self.env["stock.warehouse"].browse({key[3] for key in product_alerts if key[3]})
@@ -170,10 +176,9 @@ class StockLot(models.Model):
             return names_by_lang[lang]
 
         for (product_id, type_id, rule_id, warehouse_id), alert in product_alerts.items():
-            lots_of_alert = self.browse(alert.pop("lots"))
-            alert["lot_count"] = len(lots_of_alert)
+            alert["lot_count"] = len(alert.pop("lots"))
             # The value is in the lots' company's currency, whichever company the job runs in.
-            currency = lots_of_alert.company_id.currency_id
+            currency = self.env["res.company"].browse(alert.pop("companies") - {None}).currency_id
             currency = currency if len(currency) == 1 else self.env.company.currency_id
 
             def summary(

@@ -168,20 +168,27 @@ class StockLot(models.Model):
         return super()._field_to_sql(alias, fname, query, flush)
 
     @api.model
-    def _refresh_expiry_levels(self, due_only=False):
+    def _refresh_expiry_levels(self, due_only=False, levelled_at=None):
         """Re-level lots in one UPDATE; returns the ids of the lots that became expired in this pass.
 
         After a change of the rule library every lot is re-levelled; the nightly pass (``due_only``) only
         the lots whose level changes today (``expiry_level_until`` has come in their company's calendar),
-        so a night on which no lot crosses a threshold writes nothing.
+        so a night on which no lot crosses a threshold writes nothing. ``levelled_at``: the level change
+        time the lots re-levelled get (default: the transaction's).
         """
         self.env.flush_all()
         due = SQL("TRUE")
         if due_only:
-            # Lots never levelled (written in SQL: an import, a migration) are due as well.
+            # Lots never levelled (written in SQL: an import, a migration) are due as well. The latest
+            # "today" of any company bounds the date first, so the index on it reads only the lots due.
+            Company = self.env["res.company"]
+            latest_today = max(
+                company._expiry_today() for company in Company.sudo().search([]) | self.env.company
+            )
             due = SQL(
-                "expiry_state IS NULL OR expiry_level_until <= %s",
-                self.env["res.company"]._expiry_local_date_sql(
+                "expiry_state IS NULL OR (expiry_level_until <= %s AND expiry_level_until <= %s)",
+                latest_today,
+                Company._expiry_local_date_sql(
                     SQL("%s::timestamp", fields.Datetime.now()), SQL("company_id")
                 ),
             )
@@ -202,7 +209,7 @@ class StockLot(models.Model):
                        IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
              RETURNING lot.id, level.state, old.expiry_state
                 """,
-                self.env.cr.now(),
+                levelled_at or self.env.cr.now(),
                 self.env["medical.expiry.rule"]._lot_levels_sql(lots),
             )
         )

@@ -52,6 +52,8 @@ class StockQuant(models.Model):
             ["product_id"],
             where="quantity < reserved_quantity",
         )
+        # The nightly alert job looks again only at the products whose stock changed since its last run.
+        create_index(self.env.cr, "stock_quant_write_date_index", self._table, ["write_date"])
         return super().init()
 
     def _gather(

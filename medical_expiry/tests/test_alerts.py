@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
@@ -125,6 +125,58 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertTrue(self._alerts(self.strips), "the strips' stock changed: looked at again")
         self.Lot.with_user(self.manager).action_run_expiry_alerts()
         self.assertTrue(self._alerts(self.syringe), "a run on demand looks at every product")
+
+    def test_a_day_on_which_no_lot_crosses_a_threshold_writes_nothing(self):
+        lots = (
+            self._create_lot(self.syringe, 60, quantity=5)
+            | self._create_lot(self.strips, 20, quantity=5)
+            | self._create_lot(self.syringe, -3, quantity=5)
+        )
+        self.Lot._cron_expiry_alerts()
+        self.env.flush_all()
+        # The next day: every lot a day closer to its expiry, none crossing a threshold, no stock moved.
+        self._age_lots(lots, 1)
+        self.env.cr.execute("UPDATE stock_quant SET write_date = write_date - interval '1 day'")
+        self.env.cr.execute(
+            "UPDATE stock_lot SET expiry_level_changed_at = expiry_level_changed_at - interval '1 day'"
+        )
+
+        def written():
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT (SELECT count(*) FROM medical_audit_log),
+                       (SELECT count(*) FROM mail_message WHERE model IN ('stock.lot', 'product.product')),
+                       (SELECT array_agg((id, write_date) ORDER BY id) FROM mail_activity),
+                       (SELECT array_agg((id, write_date) ORDER BY id) FROM stock_lot)
+                """
+            )
+            return self.env.cr.fetchone()
+
+        before = written()
+        last_run = datetime.fromisoformat(
+            self.env["ir.config_parameter"].get_param("medical_expiry.expiry_alerts_last_run")
+        )
+        self.assertEqual(self.Lot._expiry_alert_scope(last_run), [], "no product to look at")
+        self.Lot._cron_expiry_alerts()
+        self.assertEqual(written(), before)
+        self.assertEqual(len(self._alerts()), 3, "the alerts stay open")
+
+    def test_the_next_run_does_not_look_again_at_what_the_last_run_relevelled(self):
+        lot = self._create_lot(self.syringe, 60, quantity=5)
+        self.Lot._cron_expiry_alerts()
+        self._age_lots(lot, 40)
+        self.env.cr.execute("UPDATE stock_quant SET write_date = write_date - interval '1 day'")
+        self.env.cr.execute(
+            "UPDATE stock_lot SET expiry_level_changed_at = expiry_level_changed_at - interval '1 day'"
+        )
+        self.Lot._cron_expiry_alerts()
+        self.assertEqual(self._alerts(self.syringe).expiry_rule_id, self.level_30, "this run moved the alert")
+        last_run = datetime.fromisoformat(
+            self.env["ir.config_parameter"].get_param("medical_expiry.expiry_alerts_last_run")
+        )
+        self.assertEqual(lot.expiry_level_changed_at, last_run, "re-levelled by that run")
+        self.assertEqual(self.Lot._expiry_alert_scope(last_run), [], "already brought in line by it")
 
     def test_alerts_and_audit_reasons_are_written_in_their_readers_language(self):
         self.env["res.lang"]._activate_lang("zh_CN")

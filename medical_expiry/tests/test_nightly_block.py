@@ -1,0 +1,91 @@
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import MedicalExpiryCase
+
+NOTE = "Blocked by the daily expiry job: the lot has expired."
+AUDITED = ["model", "record_name", "action", "old_values", "new_values", "reason", "user_id", "company_id"]
+
+
+@tagged("post_install", "-at_install")
+class TestNightlyBlock(MedicalExpiryCase):
+    """The nightly job blocks every expired lot at once; the result is what blocking each one would give."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Lot = cls.env["stock.lot"]
+        cls.Log = cls.env["medical.audit.log"]
+
+    def _expired_lots(self, prefix):
+        return self.Lot.concat(
+            *(
+                self._create_lot(product, -days, name=f"{prefix}-{index}", quantity=2)
+                for index, (product, days) in enumerate(
+                    ((self.syringe, 1), (self.strips, 3), (self.syringe, 40))
+                )
+            )
+        )
+
+    def _state(self, lots):
+        lots.invalidate_recordset()
+        return [
+            (lot.is_blocked, lot.block_reason, lot.block_note, lot.blocked_by_id, bool(lot.blocked_date))
+            for lot in lots
+        ]
+
+    def _notes(self, lots):
+        return [lot.message_ids.filtered(lambda message: NOTE in message.body).mapped("body") for lot in lots]
+
+    def _audit(self, lots):
+        rows = self._audit_rows(lots, "lot_block").sorted("sequence")
+        return [
+            [
+                getattr(row, name) if name not in ("record_name",) else row.record_name.split("-")[1]
+                for name in AUDITED
+            ]
+            for row in rows
+        ]
+
+    def test_batch_block_gives_what_blocking_one_by_one_gives(self):
+        batch, single = self._expired_lots("BATCH"), self._expired_lots("SINGLE")
+        self.Lot._block_expired_lots(batch)
+        for lot in single:
+            lot._block("expired", NOTE)
+        self.assertEqual(self._state(batch), self._state(single))
+        self.assertEqual(self._state(batch)[0][:3], (True, "expired", NOTE))
+        self.assertEqual(self._notes(batch), self._notes(single))
+        self.assertTrue(all(len(notes) == 1 for notes in self._notes(batch)), "one note per lot")
+        self.assertEqual(self._audit(batch), self._audit(single))
+        self.assertEqual(len(self._audit(batch)), 3)
+        checked, broken, missing = self.Log._verify_chain()
+        self.assertFalse(broken, "the rows written in one statement keep the chain")
+        self.assertIsNone(missing)
+        self.assertGreaterEqual(checked, 6)
+
+    def test_batch_audit_rows_chain_like_single_rows(self):
+        lots = self._expired_lots("CHAIN")
+        batch = self.Log._log_batch(lots, "lot_block", new_values={lots[0].id: {"block_reason": "expired"}})
+        after = self.Log._log(lots[0], "lot_block", reason="after the batch")
+        rows = (batch | after).sorted("sequence")
+        self.assertEqual(rows.mapped("res_id"), [*lots.ids, lots[0].id])
+        for previous, row in zip(rows, rows[1:], strict=False):
+            self.assertEqual(row.sequence, previous.sequence + 1)
+            self.assertEqual(row.prev_hash, previous.hash)
+        self.assertEqual(batch[0].create_uid, self.env.user)
+        self.assertIn('"block_reason":"expired"', batch[0].new_values)
+        self.assertFalse(self.Log._verify_chain()[1])
+
+    def test_nightly_job_blocks_expired_lots_in_one_pass(self):
+        lots = self._expired_lots("NIGHT")
+        self.Lot._cron_refresh_expiry()
+        self.assertEqual(self._state(lots)[2][:3], (True, "expired", NOTE))
+        self.assertEqual(len(self._audit(lots)), 3)
+
+    def test_only_expiry_managers_block_expired_lots(self):
+        lots = self._expired_lots("REFUSED")
+        rows = self.Log.search_count([])
+        with self.assertRaises(AccessError):
+            self.Lot.with_user(self.stock_user)._block_expired_lots(lots.with_user(self.stock_user))
+        self.assertEqual(self._state(lots), [(False, False, False, self.env["res.users"], False)] * 3)
+        self.assertEqual(self.Log.search_count([]), rows)
