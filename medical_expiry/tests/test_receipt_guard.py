@@ -1,4 +1,5 @@
-from odoo import fields
+from datetime import timedelta
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -23,7 +24,7 @@ class TestReceiptGuard(MedicalExpiryCase):
                 "lot_name": lot_name,
                 "quantity": 10,
                 "expiration_date": days is not None
-                and fields.Datetime.add(fields.Datetime.now(), days=days, hours=1),
+                and self.company._expiry_datetime_of(self.company._expiry_today() + timedelta(days=days)),
             }
         )
         picking.move_ids.picked = True

@@ -47,7 +47,9 @@ class TestWorkbench(MedicalExpiryCase):
         picking.move_ids.move_line_ids.write(
             {
                 "lot_name": lot_name,
-                "expiration_date": fields.Datetime.now() + timedelta(days=days, hours=1),
+                "expiration_date": self.company._expiry_datetime_of(
+                    self.company._expiry_today() + timedelta(days=days)
+                ),
                 "quantity": quantity,
             }
         )
