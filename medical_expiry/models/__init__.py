@@ -11,6 +11,7 @@ from . import medical_retention_mixin
 from . import medical_first_business_approval
 from . import medical_first_business_holder_mixin
 from . import medical_lot_import
+from . import medical_lot_import_file
 from . import medical_signed_mixin
 from . import medical_signature
 from . import medical_recall
@@ -46,6 +47,7 @@ from . import stock_move_line_validation
 from . import stock_picking
 from . import stock_quant
 from . import stock_quant_workbench_actions
+from . import stock_quant_batch
 from . import stock_scrap
 from . import stock_warehouse
 from . import medical_stock_inspection_plan

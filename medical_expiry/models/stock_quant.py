@@ -212,52 +212,6 @@ class StockQuant(models.Model):
                 return "fefo"
         return strategy
 
-    @api.model
-    def _create_empty_lot_quants(self, keys):
-        """Create, in one statement, the empty quants (no package, no owner) of the (product id, location
-        id, lot id) ``keys`` that have none yet; returns them.
-
-        Odoo creates a quant one record at a time when a move line first brings a lot to a location: for a
-        batch of lines each bringing a new lot (the historical lot import), that is most of the cost. With
-        the quants there, ``_update_available_quantity`` only updates them, still through Odoo's moves.
-        """
-        if not keys:
-            return self.browse()
-        self.env.flush_all()
-        product_ids, location_ids, lot_ids = (list(column) for column in zip(*keys, strict=True))
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO stock_quant (product_id, location_id, lot_id, quantity, reserved_quantity,
-                                         in_date, create_uid, create_date, write_uid, write_date)
-                SELECT DISTINCT key.product_id, key.location_id, key.lot_id, 0, 0, %(now)s, %(uid)s, %(now)s,
-                       %(uid)s, %(now)s
-                  FROM unnest(%(products)s::int[], %(locations)s::int[], %(lots)s::int[])
-                           AS key(product_id, location_id, lot_id)
-                 WHERE NOT EXISTS (SELECT 1 FROM stock_quant quant
-                                    WHERE quant.product_id = key.product_id
-                                      AND quant.location_id = key.location_id
-                                      AND quant.lot_id = key.lot_id
-                                      AND quant.package_id IS NULL AND quant.owner_id IS NULL)
-             RETURNING id
-                """,
-                now=self.env.cr.now(),
-                uid=self.env.uid,
-                products=product_ids,
-                locations=location_ids,
-                lots=lot_ids,
-            )
-        )
-        quants = self.browse(quant_id for (quant_id,) in self.env.cr.fetchall())
-        # Every cached list of quants (a lot's, a product's, a location's) misses the new ones.
-        self.env.invalidate_all()
-        # The stored fields Odoo computes at creation (company, dates, inventory figures) are computed here.
-        computed = [name for name, field in self._fields.items() if field.store and field.compute]
-        for name in computed:
-            self.env.add_to_compute(self._fields[name], quants)
-        quants._recompute_recordset(computed)
-        return quants
-
     # ------------------------------------------------------------------
     # Exact lot stock under concurrency
     # ------------------------------------------------------------------
