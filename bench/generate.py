@@ -149,12 +149,14 @@ def insert_lots(env, lots, hot, others):
         SQL(
             """
             INSERT INTO stock_lot (name, product_id, product_uom_id, company_id, expiration_date,
+                                   expiry_date_local,
                                    use_date, removal_date, alert_date, product_expiry_reminded,
                                    is_blocked, block_reason, blocked_by_id, blocked_date,
                                    create_uid, create_date, write_uid, write_date)
             SELECT product.default_code || '-' || lpad(src.n::text, 7, '0'),
                    product.id, template.uom_id, %(company)s,
                    src.expiration_date,
+                   %(expiry_date_local)s,
                    src.expiration_date - make_interval(days => template.use_time),
                    src.expiration_date - make_interval(days => template.removal_time),
                    src.expiration_date - make_interval(days => template.alert_time),
@@ -178,6 +180,9 @@ def insert_lots(env, lots, hot, others):
               JOIN product_template template ON template.id = product.product_tmpl_id
             """,
             company=env.company.id,
+            expiry_date_local=env["res.company"]._expiry_local_date_sql(
+                SQL("src.expiration_date"), company_id=env.company.id
+            ),
             uid=env.uid,
             now=fields.Datetime.now(),
             today=datetime.datetime.combine(fields.Date.today(), datetime.time.min),
@@ -209,12 +214,15 @@ def insert_quants(env, bins, transit, hot):
             INSERT INTO stock_quant (product_id, company_id, location_id, storage_category_id, lot_id,
                                      quantity, reserved_quantity, inventory_diff_quantity,
                                      inventory_quantity_set, inventory_date, in_date, expiration_date,
-                                     removal_date, create_uid, create_date, write_uid, write_date)
+                                     expiry_date_local, removal_date, create_uid, create_date, write_uid,
+                                     write_date)
             SELECT place.product_id, location.company_id, location.id, location.storage_category_id,
                    place.lot_id, place.quantity, 0, -place.quantity, false,
-                   inventory.date, place.in_date, place.expiration_date, place.removal_date,
+                   inventory.date, place.in_date, place.expiration_date, place.expiry_date_local,
+                   place.removal_date,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM (SELECT lot.id AS lot_id, lot.product_id, lot.expiration_date, lot.removal_date,
+              FROM (SELECT lot.id AS lot_id, lot.product_id, lot.expiration_date, lot.expiry_date_local,
+                           lot.removal_date,
                            CASE WHEN lot.product_id = ANY(%(hot)s)
                                 THEN (%(bins)s::int[])[1 + mod(lot.id * 7 + slot, %(bins_per_warehouse)s)]
                                 WHEN slot = 0 AND mod(lot.id, 10) = 0 THEN %(transit)s

@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
 
 from .context_keys import AUDIT_REASON, IMPORT_FILE
 from .medical_signed_mixin import SignedAction
@@ -45,6 +46,15 @@ class StockLot(models.Model):
         }
 
     expiration_date = fields.Datetime(tracking=True)
+    # Stored for reports over every lot and quant: grouping by month of expiry is then a date_trunc of a
+    # column, not a time-zone conversion per row.
+    expiry_date_local = fields.Date(
+        string="Expires On",
+        compute="_compute_expiry_date_local",
+        store=True,
+        help="有效期至: the calendar date of the expiration date in the expiry time zone of the lot's "
+        "company.",
+    )
     production_date = fields.Date(help="生产日期, printed on vouchers next to the expiration date.")
     sterilisation_lot = fields.Char(
         help="灭菌批号 of a sterile device: read from its UDI at receipt (MA carriers) or imported; printed "
@@ -66,6 +76,42 @@ class StockLot(models.Model):
     # ------------------------------------------------------------------
     # Expiry dates are calendar dates
     # ------------------------------------------------------------------
+    @api.depends("expiration_date", "company_id.expiry_tz")
+    def _compute_expiry_date_local(self):
+        for lot in self:
+            lot.expiry_date_local = lot.company_id._expiry_date_of(lot.expiration_date)
+
+    def _auto_init(self):
+        """On install, the stored calendar date of existing lots is set in one statement: the ORM would
+        compute it one lot at a time (stock.quant's copy of it likewise)."""
+        self._fill_expiry_date_local_column(self._table, "id")
+        return super()._auto_init()
+
+    @api.model
+    def _fill_expiry_date_local_column(self, table, lot_column):
+        """Create and fill ``table``'s expiry_date_local column unless it exists: the calendar date of the
+        expiration date of the lot in ``lot_column`` ("id" for the lot table itself)."""
+        cr = self.env.cr
+        if column_exists(cr, table, "expiry_date_local"):
+            return
+        create_column(cr, table, "expiry_date_local", "date")
+        cr.execute(
+            SQL(
+                """
+                UPDATE %(table)s target SET expiry_date_local = %(local_date)s
+                  FROM stock_lot lot
+                  JOIN res_company company ON company.id = COALESCE(lot.company_id, %(company)s)
+                 WHERE lot.id = target.%(lot)s AND lot.expiration_date IS NOT NULL
+                """,
+                table=SQL.identifier(table),
+                lot=SQL.identifier(lot_column),
+                local_date=self.env["res.company"]._expiry_local_date_sql(
+                    SQL("lot.expiration_date"), time_zone=SQL("company.expiry_tz")
+                ),
+                company=self.env.company.id,
+            )
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:

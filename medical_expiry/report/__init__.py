@@ -1,4 +1,5 @@
 from . import medical_expiry_workbench
+from . import medical_expiry_workbench_forecast
 from . import medical_report_table
 from . import medical_stock_voucher
 from . import medical_expiry_stock_report

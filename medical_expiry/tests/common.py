@@ -176,10 +176,16 @@ class MedicalExpiryCase(TransactionCase):
         self.env.flush_all()
         self.env.cr.execute(
             "UPDATE stock_lot SET expiration_date = expiration_date - %s * interval '1 day',"
+            " expiry_date_local = expiry_date_local - %s,"
             " expiry_level_until = expiry_level_until - %s WHERE id = ANY(%s)",
-            [days, days, lots.ids],
+            [days, days, days, lots.ids],
         )
-        lots.invalidate_recordset(["expiration_date", "expiry_level_until"])
+        self.env.cr.execute(
+            "UPDATE stock_quant SET expiry_date_local = expiry_date_local - %s WHERE lot_id = ANY(%s)",
+            [days, lots.ids],
+        )
+        lots.invalidate_recordset(["expiration_date", "expiry_date_local", "expiry_level_until"])
+        lots.quant_ids.invalidate_recordset(["expiry_date_local"])
 
     def _signed(self, user, records, signed_action, reason="Checked"):
         """``records`` as ``user`` sees them, after ``user`` signed ``signed_action`` on them in this
