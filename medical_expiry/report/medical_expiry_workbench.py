@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
@@ -12,6 +14,8 @@ EXPIRY_BUCKETS = [
     ("beyond_180", "> 180 Days"),
     ("no_expiry", "No Expiry"),
 ]
+# The buckets of stock with a date of expiry, soonest first, each with the last day to expiry it holds.
+DAY_BUCKETS = [("days_30", 30), ("days_90", 90), ("days_180", 180), ("beyond_180", None)]
 # Kanban colour indexes of Odoo's colour list: red, orange, yellow, blue, green, none.
 BUCKET_COLORS = {"expired": 1, "days_30": 2, "days_90": 3, "days_180": 8, "beyond_180": 10, "no_expiry": 0}
 # Days of customer shipments the expiry-risk forecast averages over.
@@ -167,6 +171,58 @@ class MedicalExpiryWorkbench(models.Model):
         """Every bucket in order, soonest first, so that the kanban columns never move or vanish."""
         return [bucket for bucket, _label in EXPIRY_BUCKETS if bucket != "no_expiry" or bucket in buckets]
 
+    def _condition_to_sql(self, alias, fname, operator, value, query):
+        """A bucket as a range of the stored calendar date of expiry, per time zone of the companies: the
+        kanban's columns and the bucket filters walk the quants' date index in the workbench's order
+        instead of classifying every quant (the same classification as the view's ``expiry_bucket``)."""
+        buckets = [value] if operator == "=" else value if operator == "in" else None
+        if fname != "expiry_bucket" or not buckets or not isinstance(buckets, list | tuple | str):
+            return super()._condition_to_sql(alias, fname, operator, value, query)
+        state = SQL.identifier(alias, "expiry_state")
+        expiry = SQL.identifier(alias, "expiration_date")
+        conditions = []
+        for bucket in buckets:
+            if bucket == "expired":
+                conditions.append(SQL("%s = 'expired'", state))
+            elif bucket == "no_expiry":
+                conditions.append(
+                    SQL("(%s = 'no_expiry' OR %s IS NULL AND %s != 'expired')", state, expiry, state)
+                )
+            elif bucket in dict(DAY_BUCKETS):
+                conditions.append(
+                    SQL(
+                        "(%s NOT IN ('expired', 'no_expiry') AND %s)",
+                        state,
+                        self._day_bucket_condition(alias, bucket),
+                    )
+                )
+            else:
+                return super()._condition_to_sql(alias, fname, operator, value, query)
+        return SQL("(%s)", SQL(" OR ").join(conditions))
+
+    def _day_bucket_condition(self, alias, bucket):
+        """Expiry dates in ``bucket``: after the previous bucket's last day, through its own, counted from
+        each company's today."""
+        first_day, last_day = None, None
+        for name, days in DAY_BUCKETS:
+            if name == bucket:
+                last_day = days
+                break
+            first_day = days
+        expiry = SQL.identifier(alias, "expiration_date")
+        per_time_zone = []
+        for companies in (
+            self.env["res.company"].sudo().search([("expiry_tz", "!=", False)]).grouped("expiry_tz").values()
+        ):
+            today = companies[0]._expiry_today()
+            bounds = [SQL("%s IN %s", SQL.identifier(alias, "company_id"), tuple(companies.ids))]
+            if first_day is not None:
+                bounds.append(SQL("%s > %s", expiry, today + timedelta(days=first_day)))
+            if last_day is not None:
+                bounds.append(SQL("%s <= %s", expiry, today + timedelta(days=last_day)))
+            per_time_zone.append(SQL("(%s)", SQL(" AND ").join(bounds)))
+        return SQL("(%s)", SQL(" OR ").join(per_time_zone))
+
     # ------------------------------------------------------------------
     # View
     # ------------------------------------------------------------------
@@ -179,6 +235,14 @@ class MedicalExpiryWorkbench(models.Model):
 
     def _create_indexes(self):
         cr = self.env.cr
+        # The workbench's order, and the ranges of its expiry buckets (the kanban's columns).
+        tools.create_index(
+            cr,
+            "medical_expiry_stock_quant_expiry_date_local_index",
+            "stock_quant",
+            ["expiry_date_local", "id"],
+            where="quantity > 0",
+        )
         # Stock Odoo has no index on the lot of a move line: the supplier of a lot and the warehouse a
         # lot in transit came from are both looked up by lot.
         tools.create_index(
@@ -215,6 +279,7 @@ class MedicalExpiryWorkbench(models.Model):
         products only, and a page of a list runs the look-ups for its rows only. Nothing here aggregates
         a whole table: that would cost every page of the list as much as the whole stock.
         """
+        days_to_expiry = self._days_to_expiry_query()
         return SQL(
             """
             SELECT quant.id, quant.id AS quant_id, quant.company_id, company.currency_id, quant.product_id,
@@ -225,10 +290,7 @@ class MedicalExpiryWorkbench(models.Model):
                    CASE WHEN lot.expiry_state = 'expired' THEN 'expired'
                         WHEN COALESCE(lot.expiry_state, 'no_expiry') = 'no_expiry'
                              OR quant.expiry_date_local IS NULL THEN 'no_expiry'
-                        WHEN %(days_to_expiry)s <= 30 THEN 'days_30'
-                        WHEN %(days_to_expiry)s <= 90 THEN 'days_90'
-                        WHEN %(days_to_expiry)s <= 180 THEN 'days_180'
-                        ELSE 'beyond_180' END AS expiry_bucket,
+                        %(day_buckets)s END AS expiry_bucket,
                    COALESCE(lot.is_blocked, FALSE) AS is_blocked, lot.block_reason,
                    EXISTS (SELECT 1
                              FROM medical_recall_stock_lot_rel recalled
@@ -257,13 +319,22 @@ class MedicalExpiryWorkbench(models.Model):
             transit_source=self._transit_source_query(),
             transit_destination=self._transit_destination_query(),
             supplier=self._supplier_query(),
-            # Days from the company's today to the stored calendar date of expiry. A view is evaluated
-            # when read: its "today" is the database's now, not the install's.
-            days_to_expiry=SQL(
-                "(quant.expiry_date_local - %s)",
-                self.env["res.company"]._expiry_local_date_sql(
-                    SQL("(now() AT TIME ZONE 'UTC')"), time_zone=SQL("company.expiry_tz")
-                ),
+            day_buckets=SQL(" ").join(
+                SQL("WHEN %s <= %s THEN %s", days_to_expiry, last_day, bucket)
+                if last_day is not None
+                else SQL("ELSE %s", bucket)
+                for bucket, last_day in DAY_BUCKETS
+            ),
+            days_to_expiry=days_to_expiry,
+        )
+
+    def _days_to_expiry_query(self):
+        """Days from the company's today to the stored calendar date of expiry. A view is evaluated when
+        read: its "today" is the database's now, not the install's."""
+        return SQL(
+            "(quant.expiry_date_local - %s)",
+            self.env["res.company"]._expiry_local_date_sql(
+                SQL("(now() AT TIME ZONE 'UTC')"), time_zone=SQL("company.expiry_tz")
             ),
         )
 

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, tagged
 
 from ..models.medical_expiry_rule import SUGGESTED_ACTION_METHODS, SUGGESTED_ACTIONS
+from ..report.medical_expiry_workbench import EXPIRY_BUCKETS
 from .common import MedicalExpiryCase
 
 
@@ -101,6 +102,32 @@ class TestWorkbench(MedicalExpiryCase):
         self.assertEqual((blocked_row.is_blocked, blocked_row.block_reason), (True, "quality"))
         self.assertEqual(rows.warehouse_id, self.warehouse)
         self.assertFalse(rows.filtered("in_transit"))
+
+    def test_searching_a_bucket_finds_the_rows_the_view_puts_in_it(self):
+        """The kanban's columns and the bucket filters search by date ranges; the view classifies each row:
+        both agree, at every boundary."""
+        self._create_rule(45, "warn")
+        for days in (-3, 0, 30, 31, 90, 91, 180, 181, 400, None):
+            self._create_lot(self.syringe, days, name=f"SYR-BUCKET-{days}", quantity=1)
+        self._create_lot(self.syringe, 200, name="SYR-BUCKET-BLOCKED", quantity=1)._block("quality")
+        gauze = self.env["product.product"].create({"name": "Gauze", "is_storable": True})
+        self.env["stock.quant"]._update_available_quantity(gauze, self.stock, 5)
+        products = [("product_id", "in", (self.syringe | gauze).ids)]
+        self.Workbench.invalidate_model()
+        rows = self.Workbench.search(products)
+        self.assertEqual(
+            set(rows.mapped("expiry_bucket")), {bucket for bucket, _label in EXPIRY_BUCKETS}, "every bucket"
+        )
+        for bucket, _label in EXPIRY_BUCKETS:
+            with self.subTest(bucket=bucket):
+                found = self.Workbench.search(products + [("expiry_bucket", "=", bucket)])
+                self.assertEqual(found, rows.filtered(lambda row, bucket=bucket: row.expiry_bucket == bucket))
+        both = self.Workbench.search(products + [("expiry_bucket", "in", ["expired", "days_90"])])
+        self.assertEqual(both, rows.filtered(lambda row: row.expiry_bucket in ("expired", "days_90")))
+        self.assertEqual(
+            self.Workbench.search(products + [("expiry_bucket", "!=", "days_30")]),
+            rows.filtered(lambda row: row.expiry_bucket != "days_30"),
+        )
 
     def test_stock_without_lot_is_in_the_no_expiry_bucket(self):
         gauze = self.env["product.product"].create(
