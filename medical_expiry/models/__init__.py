@@ -53,3 +53,5 @@ from . import medical_stock_inspection
 from . import medical_stock_inspection_alert
 from . import medical_stock_inspection_line
 from . import medical_expiry_demo_inspection
+from . import medical_nonconforming
+from . import stock_lot_nonconforming

@@ -48,3 +48,4 @@ from . import test_manager_overrides
 from . import test_first_business_upgrade
 from . import test_stock_inspection
 from . import test_nightly_block
+from . import test_nonconforming
