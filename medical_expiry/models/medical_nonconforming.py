@@ -179,6 +179,9 @@ class MedicalNonconforming(models.Model):
             raise AccessError(self.env._("Only inventory users may report non-conforming goods."))
         if not vals_list:
             return self.browse()
+        # The caller reports only goods it may see: its companies' lots and locations.
+        self.env["stock.lot"].browse([vals["lot_id"] for vals in vals_list]).check_access("read")
+        self.env["stock.location"].browse([vals["location_id"] for vals in vals_list]).check_access("read")
         Lot, Location = self.env["stock.lot"].sudo(), self.env["stock.location"].sudo()
         quants = (
             self.env["stock.quant"]

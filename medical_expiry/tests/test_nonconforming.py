@@ -272,6 +272,9 @@ class TestNonconforming(MedicalExpiryCase):
             }
         )
         self.assertFalse(self.Register.with_user(user_b).search([("id", "=", entry.id)]))
+        with self.assertRaises(AccessError):
+            self._report(user=user_b)
+        self.assertEqual(self.Register.search([("lot_id", "=", self.damaged.id)]), entry)
         self.assertTrue(self.Register.with_user(self.stock_user).search([("id", "=", entry.id)]))
 
     # ------------------------------------------------------------------
