@@ -1,15 +1,11 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import PASSWORD, MedicalExpiryCase
 
 
-@tagged("post_install", "-at_install")
-class TestNonconforming(MedicalExpiryCase):
-    """The non-conforming goods register (不合格品): reported goods go to the red zone, then are destroyed
-    before witnesses or returned to their supplier, each step signed."""
-
+class NonconformingCase(MedicalExpiryCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -73,6 +69,12 @@ class TestNonconforming(MedicalExpiryCase):
     def _state(self, entry):
         entry.invalidate_recordset()
         return (entry.state, entry.disposition, entry.approver_id, entry.witness_ids, entry.scrap_id)
+
+
+@tagged("post_install", "-at_install")
+class TestNonconforming(NonconformingCase):
+    """The non-conforming goods register (不合格品): reported goods go to the red zone, then are destroyed
+    before witnesses or returned to their supplier, each step signed."""
 
     # ------------------------------------------------------------------
     # The flow
@@ -301,3 +303,24 @@ class TestNonconforming(MedicalExpiryCase):
         Lot._block_expired_lots(expired)
         expired._report_expired_stock()
         self.assertEqual(self.Register.search([("lot_id", "=", expired.id)]), entries, "no second entry")
+
+
+@tagged("post_install", "-at_install")
+class TestNonconformingTour(HttpCase, NonconformingCase):
+    def test_approve_and_destroy_signed_in_the_browser(self):
+        admin = self.env.ref("base.user_admin")
+        admin.groups_id = [
+            Command.link(self.env.ref("medical_expiry.group_expiry_compliance").id),
+            Command.link(self.env.ref("medical_expiry.group_expiry_manager").id),
+        ]
+        entry = self._report()
+        self._carry_out(entry.intake_picking_id)
+        self.start_tour(
+            f"/odoo/medical.nonconforming/{entry.id}", "medical_expiry_nonconforming", login="admin"
+        )
+        self.assertEqual((entry.state, entry.disposition), ("done", "destroy"))
+        self.assertEqual(entry.witness_ids, self.witness)
+        self.assertEqual(entry.done_by_id, admin)
+        self.assertEqual(
+            self._audit_rows(entry, "nonconforming_destroy").reason, "Destroyed before the quality witness"
+        )
