@@ -73,6 +73,11 @@
         "data/medical_stock_inspection_data.xml",
         "views/medical_stock_inspection_views.xml",
         "report/report_stock_inspection.xml",
+        "security/medical_nonconforming_security.xml",
+        "data/medical_nonconforming_data.xml",
+        "wizard/medical_nonconforming_wizard_views.xml",
+        "views/medical_nonconforming_views.xml",
+        "report/report_nonconforming.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -78,6 +78,8 @@ class MedicalAuditLog(models.Model):
             ("return_override", self.env._("Return Override")),
             ("qualification_revoke", self.env._("Qualification Revoked")),
             ("first_business_reopen", self.env._("First-Business Approval Reopened")),
+            ("nonconforming_report", self.env._("Non-Conforming Goods Reported")),
+            ("nonconforming_cancel", self.env._("Non-Conforming Goods Cancelled")),
             ("import", self.env._("Import")),
             ("signature", self.env._("Signature")),
             ("signature_failed", self.env._("Failed Signature")),

@@ -180,6 +180,7 @@ class MedicalExpiryDemo(models.AbstractModel):
         # The dashboard's months are filled at install, before the demo exists: fill them again.
         self.env["medical.expiry.kpi"].sudo()._refresh_history(company)
         demo["stock_inspections"] = self._demo_stock_inspection(demo)
+        demo["nonconforming"] = self._demo_nonconforming(demo)
         return demo
 
     # ------------------------------------------------------------------

@@ -392,19 +392,23 @@ class MedicalStockInspection(models.Model):
         return picking
 
     def _report_nonconforming_lines(self, lines):
-        """Report the lots of ``lines`` to the non-conforming goods register (不合格品).
-
-        The line keeps the inspector's decision (action “Report Non-Conforming”); the register entry is
-        made here once the register exists in this module. Until then the inspection's chatter names them.
-        """
+        """Report the lots of ``lines`` to the non-conforming goods register (不合格品), which takes their
+        free stock to the warehouse's red zone."""
         self.ensure_one()
         if not lines:
-            return
-        self.message_post(
-            body=self.env._(
-                "Reported as non-conforming goods: %(lots)s",
-                lots=", ".join(f"{line.lot_id.name} ({line.location_id.complete_name})" for line in lines),
-            )
+            return self.env["medical.nonconforming"]
+        return self.env["medical.nonconforming"]._report_goods(
+            [
+                {
+                    "reason": "failed_inspection",
+                    "lot_id": line.lot_id.id,
+                    "location_id": line.location_id.id,
+                    "origin": self.name,
+                    "note": line.note or False,
+                }
+                for line in lines
+            ],
+            skip_unavailable=True,
         )
 
     # ------------------------------------------------------------------

@@ -1,4 +1,5 @@
-from odoo import models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .medical_signed_mixin import SignedAction
 
@@ -17,8 +18,32 @@ class StockScrap(models.Model):
             ),
         }
 
+    nonconforming_id = fields.Many2one(
+        "medical.nonconforming",
+        string="Non-Conforming Goods",
+        readonly=True,
+        index="btree_not_null",
+        help="The destruction of non-conforming goods this scrap carries out, signed and witnessed there.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(vals.get("nonconforming_id") for vals in vals_list):
+            raise UserError(
+                self.env._("Non-conforming goods are destroyed through their own Destroy action.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su and "nonconforming_id" in vals:
+            raise UserError(
+                self.env._("Non-conforming goods are destroyed through their own Destroy action.")
+            )
+        return super().write(vals)
+
     def _expired_scraps(self):
-        return self.filtered(lambda scrap: scrap.lot_id.product_expiry_alert)
+        """Expired stock scrapped by hand; a destruction of non-conforming goods is signed there."""
+        return self.filtered(lambda scrap: scrap.lot_id.product_expiry_alert and not scrap.nonconforming_id)
 
     def action_validate(self):
         request = self._expired_scraps()._request_signature_unless_signed("scrap_expired")

@@ -10,25 +10,38 @@ class StockWarehouse(models.Model):
         Recalled stock and returned bad stock go there; nothing in it is reserved for customers, and
         taking stock out of it towards sellable stock needs a signature.
         """
+        return self._get_special_location(
+            [("is_quarantine", "=", True), ("is_nonconforming", "=", False)],
+            {"name": self.env._("Quarantine"), "is_quarantine": True},
+        )
+
+    def _get_nonconforming_location(self):
+        """The warehouse's red non-conforming zone (不合格品区), a quarantine location created on demand
+        under its view location: non-conforming goods wait there to be destroyed or returned."""
+        return self._get_special_location(
+            [("is_nonconforming", "=", True)],
+            {
+                "name": self.env._("Non-Conforming (Red Zone)"),
+                "is_quarantine": True,
+                "is_nonconforming": True,
+            },
+        )
+
+    def _get_special_location(self, domain, vals):
+        """The warehouse's first internal location matching ``domain``, else one made of ``vals`` under its
+        view location."""
         self.ensure_one()
         Location = self.env["stock.location"].sudo()
         location = Location.search(
-            [
-                ("warehouse_id", "=", self.id),
-                ("is_quarantine", "=", True),
-                ("usage", "=", "internal"),
-            ],
-            order="id",
-            limit=1,
+            [("warehouse_id", "=", self.id), ("usage", "=", "internal"), *domain], order="id", limit=1
         )
         if not location:
             location = Location.create(
                 {
-                    "name": self.env._("Quarantine"),
                     "usage": "internal",
-                    "is_quarantine": True,
                     "location_id": self.view_location_id.id,
                     "company_id": self.company_id.id,
+                    **vals,
                 }
             )
         return location.sudo(False)

@@ -8,3 +8,4 @@ from . import medical_audit_extract
 from . import medical_qualification_report
 from . import medical_recall_report
 from . import medical_stock_inspection_report
+from . import medical_nonconforming_report

@@ -183,3 +183,15 @@ class TestDemo(TransactionCase):
         self.assertTrue(0 < current.checked_count < current.line_count)
         self.assertTrue(overdue.is_overdue)
         self.assertEqual(overdue.activity_ids.user_id, self.demo["users"]["warehouse"])
+
+    def test_demo_nonconforming_goods_destroyed_returned_and_waiting(self):
+        register = self.demo["nonconforming"]
+        destroyed, returned, waiting = register["destroyed"], register["returned"], register["waiting"]
+        self.assertEqual((destroyed.state, destroyed.disposition), ("done", "destroy"))
+        self.assertEqual(destroyed.witness_ids, self.demo["users"]["quality"])
+        self.assertEqual(destroyed.scrap_id.state, "done")
+        self.assertEqual((returned.state, returned.disposition), ("approved", "return"))
+        self.assertTrue(returned.location_id.is_nonconforming)
+        self.assertTrue(waiting)
+        self.assertEqual(set(waiting.mapped("state")), {"reported"})
+        self.assertIn("expired", waiting.mapped("reason"))

@@ -27,6 +27,9 @@ class TestSignedActions(MedicalExpiryCase):
                 "rule_delete",
                 "first_business_approval",
                 "stock_inspection_close",
+                "nonconforming_approve",
+                "nonconforming_destroy",
+                "nonconforming_return",
             },
         )
         signed = dict(Signature._fields["signed_action"]._description_selection(self.env))

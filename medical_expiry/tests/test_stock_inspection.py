@@ -136,7 +136,11 @@ class TestStockInspection(StockInspectionCase):
         self.env[confirmation["res_model"]].with_context(**confirmation["context"]).create({}).process()
         self.assertEqual(picking.state, "done")
         self.assertTrue(self.expired.quant_ids.filtered(lambda q: q.quantity > 0).location_id.is_quarantine)
-        self.assertIn("INS-NEAR", inspection.message_ids[0].body, "the non-conforming lot is reported")
+        entry = self.env["medical.nonconforming"].search([("origin", "=", inspection.name)])
+        self.assertEqual((entry.lot_id, entry.reason, entry.quantity), (self.near, "failed_inspection", 20))
+        self.assertEqual(
+            entry.intake_picking_id.location_dest_id, self.warehouse._get_nonconforming_location()
+        )
         row = self._audit_rows(inspection, "stock_inspection_close")
         self.assertEqual(row.reason, "Monthly inspection done")
         self.assertEqual(row.signature_id.user_id, self.manager)
@@ -153,8 +157,8 @@ class TestStockInspection(StockInspectionCase):
             inspection.line_ids.filtered(lambda line: line.action == "nonconforming").lot_id, self.near
         )
         self._close_signed(inspection)
-        self.assertIn("INS-NEAR", inspection.message_ids[0].body)
-        self.assertNotIn("INS-GOOD", inspection.message_ids[0].body)
+        entries = self.env["medical.nonconforming"].search([("origin", "=", inspection.name)])
+        self.assertEqual(entries.lot_id, self.near, "exactly the lots reported")
 
     # ------------------------------------------------------------------
     # Refusals: a clear error, nothing written
