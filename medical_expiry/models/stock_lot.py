@@ -192,7 +192,7 @@ class StockLot(models.Model):
             lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date
         )
         # Written once for the audit log and the chatter: in the company's language, for its inspectors.
-        company_lang = self.with_context(lang=self.env.company.partner_id.lang or self.env.lang)
+        company_lang = self.with_context(lang=self.env.company._expiry_lang())
         to_block._block(
             "expired", company_lang.env._("Blocked by the daily expiry job: the lot has expired.")
         )
