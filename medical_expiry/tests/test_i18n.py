@@ -93,4 +93,4 @@ class TestTextsInTheReadersLanguage(MedicalExpiryCase):
         picking.with_user(self.manager).with_context(lang=None).button_validate()
         self.assertEqual(picking.state, "done")
         reason = self._audit_rows(lot, "guard_override").reason
-        self.assertEqual(reason, f"批次 SYR-WARN 在预警级别“{level.name}”下发货。")
+        self.assertEqual(reason, f"批号 SYR-WARN 处于出库警告级别“{level.name}”，已发货。")
