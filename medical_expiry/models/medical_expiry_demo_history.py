@@ -96,17 +96,9 @@ class MedicalExpiryDemo(models.AbstractModel):
 
     @api.model
     def _demo_history_line(self, move, lot, quantity):
-        self.env["stock.move.line"].create(
-            {
-                "move_id": move.id,
-                "picking_id": move.picking_id.id,
-                "product_id": move.product_id.id,
-                "product_uom_id": move.product_uom.id,
-                "location_id": move.location_id.id,
-                "location_dest_id": move.location_dest_id.id,
-                "lot_id": lot.id,
-                "quantity": quantity,
-            }
+        """``move`` done from ``quantity`` of ``lot``, as a user picking it by hand would."""
+        self.env["medical.recall.logistics"]._create_move_lines(
+            move, [{"lot_id": lot.id, "quantity": quantity}]
         )
         move.picked = True
 
