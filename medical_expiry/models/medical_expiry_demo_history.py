@@ -6,7 +6,6 @@ from odoo import Command, api, models
 
 from .medical_expiry_kpi import HISTORY_MONTHS
 
-HOSPITAL_ROTATION = ("zhongshan", "ruijin", "suda")
 # A year of business with the module, oldest month first: (syringes, infusion sets) sold from 上海中心仓
 # each month, and the infusion sets found damaged in 养护 (curing checks), blocked and scrapped. Sales grow
 # and losses fall as FEFO and the alerts take hold: turnover days and the expired rate go down.
@@ -54,9 +53,8 @@ class MedicalExpiryDemo(models.AbstractModel):
             receipt_day = min(month + timedelta(days=2), today)
             delivery_day = min(month + timedelta(days=14), today)
             lots = self._demo_history_receipt(demo, month, syringes, infusions, receipt_day)
-            hospital = HOSPITAL_ROTATION[index % len(HOSPITAL_ROTATION)]
             shipped = {"syringe": syringes, "infusion": infusions - damaged}
-            self._demo_history_delivery(demo, hospital, lots, shipped, delivery_day)
+            self._demo_history_delivery(demo, "zhongshan", lots, shipped, delivery_day)
             if damaged:
                 self._demo_history_scrap(demo, lots["infusion"], damaged, delivery_day)
 
@@ -76,7 +74,9 @@ class MedicalExpiryDemo(models.AbstractModel):
         receipt = self._demo_purchase(
             demo, "weigao", "shanghai", [("syringe", syringes, 0.78), ("infusion", infusions, 2.4)]
         ).picking_ids
-        expiry = company._expiry_datetime_of(company._expiry_today() + timedelta(days=900))
+        # 400 days: past the 365 a receipt needs, and before any lot of the opening stock that 中山医院 (180
+        # days at least) may take, so that shipping the month's lots there follows FEFO.
+        expiry = company._expiry_datetime_of(company._expiry_today() + timedelta(days=400))
         lots = {}
         for key, prefix in (("syringe", "SYR"), ("infusion", "INF")):
             move = receipt.move_ids.filtered(lambda move, key=key: move.product_id == devices[key])

@@ -191,3 +191,5 @@ class TestDemo(TransactionCase):
             self.assertGreater(sum(values[:3]) / 3, sum(values[-3:]) / 3, kpi)
             self.assertGreater(values[0], values[-1], kpi)
         self.assertTrue(by_month("expired_loss")[0])
+        # The year's deliveries follow FEFO: no deviation before this month's own documents.
+        self.assertFalse(any(by_month("fefo_deviation")[:-1]))
