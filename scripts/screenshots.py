@@ -159,8 +159,7 @@ def main():
         browser.shot("/odoo/action-medical_expiry.action_medical_audit_log", "audit-log.png")
         # Headless Chromium has no PDF viewer: the voucher's HTML rendering is the same template.
         browser.shot(f"/report/html/medical_expiry.report_inbound_voucher/{receipt}", "inbound-voucher.png")
-        # Placeholder: the KPI dashboard is being rebuilt as a dashboard with monthly trends (branch
-        # `dashboard`); this shot is taken but not yet shown in README.md.
+        # The manager's dashboard: charts of the last twelve months (the demo's past year).
         browser.shot("/odoo/action-medical_expiry.action_expiry_dashboard", "dashboard.png")
     finally:
         browser.close()

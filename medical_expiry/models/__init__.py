@@ -26,6 +26,7 @@ from . import medical_expiry_kpi
 from . import medical_expiry_kpi_source
 from . import medical_expiry_demo
 from . import medical_expiry_demo_documents
+from . import medical_expiry_demo_history
 from . import medical_expiry_rule
 from . import medical_expiry_rule_level
 from . import product_product

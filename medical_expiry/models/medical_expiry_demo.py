@@ -177,6 +177,7 @@ class MedicalExpiryDemo(models.AbstractModel):
         demo["rules"] = self._demo_rules(company, demo)
         demo["lots"] = self._demo_opening_stock(company, demo)
         self._demo_documents(demo)
+        self._demo_history(demo)
         # The dashboard's months are filled at install, before the demo exists: fill them again.
         self.env["medical.expiry.kpi"].sudo()._refresh_history(company)
         demo["stock_inspections"] = self._demo_stock_inspection(demo)
@@ -310,22 +311,10 @@ class MedicalExpiryDemo(models.AbstractModel):
     def _demo_partners(self, company):
         """Suppliers with their licences (首营资质) and hospitals with their 医疗机构执业许可证."""
         today = company._expiry_today()
-        Partner, Qualification = self.env["res.partner"], self.env["medical.qualification"]
+        Qualification = self.env["medical.qualification"]
         suppliers, hospitals = {}, {}
         for key, name, city, state, email, licences in SUPPLIERS:
-            supplier = suppliers[key] = Partner.create(
-                {
-                    "name": name,
-                    "is_company": True,
-                    "company_id": company.id,
-                    "city": city,
-                    "state_id": self.env.ref(state).id,
-                    "country_id": self.env.ref("base.cn").id,
-                    "email": email,
-                    "supplier_rank": 1,
-                    "lang": self._demo_lang(),
-                }
-            )
+            supplier = suppliers[key] = self._demo_partner(company, name, city, state, email, supplier_rank=1)
             Qualification.create(
                 [
                     {
@@ -343,20 +332,15 @@ class MedicalExpiryDemo(models.AbstractModel):
                 ]
             )
         for key, name, city, state, email, min_days, licence, days_left in HOSPITALS:
-            hospital = hospitals[key] = Partner.create(
-                {
-                    "name": name,
-                    "is_company": True,
-                    "company_id": company.id,
-                    "city": city,
-                    "state_id": self.env.ref(state).id,
-                    "country_id": self.env.ref("base.cn").id,
-                    "email": email,
-                    "customer_rank": 1,
-                    "lang": self._demo_lang(),
-                    "medical_customer_type": "institution",
-                    "min_shelf_life_days": min_days,
-                }
+            hospital = hospitals[key] = self._demo_partner(
+                company,
+                name,
+                city,
+                state,
+                email,
+                customer_rank=1,
+                medical_customer_type="institution",
+                min_shelf_life_days=min_days,
             )
             Qualification.create(
                 {
@@ -370,6 +354,24 @@ class MedicalExpiryDemo(models.AbstractModel):
                 }
             )
         return suppliers, hospitals
+
+    @api.model
+    def _demo_partner(self, company, name, city, state, email, **values):
+        """A Chinese company partner of ``company`` in ``city`` (``state``: a state's xmlid), who reads
+        in the demo's language; ``values`` say what it is to the distributor (supplier, hospital)."""
+        return self.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "company_id": company.id,
+                "city": city,
+                "state_id": self.env.ref(state).id,
+                "country_id": self.env.ref("base.cn").id,
+                "email": email,
+                "lang": self._demo_lang(),
+                **values,
+            }
+        )
 
     @api.model
     def _demo_first_business(self, demo):

@@ -24,6 +24,9 @@ KPIS = {
 SCALES = {"rate": 100.0, "average": 1.0, "amount": 1.0}
 # Point-in-time figures: what the stock or the qualifications are now. Only the current month's row is
 # refreshed; a past month keeps the last figure taken in it.
+# The figures of the whole company, of no warehouse; a stock or move figure of no warehouse is in transit.
+COMPANY_KPIS = ("alert_reach", "recall_response", "recall_recovery", "qualifications_to_renew",
+                "qualifications_lapsed")  # fmt: skip
 SNAPSHOT_KPIS = ("near_expiry_qty", "near_expiry_value", "qualifications_to_renew", "qualifications_lapsed")
 HISTORY_MONTHS = 12
 
@@ -52,8 +55,8 @@ class MedicalExpiryKpi(models.Model):
         help="Empty for stock in transit and for the figures of the whole company (alerts, recalls, "
         "qualifications).",
     )
-    # What the pivot and the charts group by: the warehouse, or "Whole Company" for the figures of no
-    # warehouse (which would read "None" grouped by warehouse).
+    # What the pivot and the charts group by: the warehouse, "In Transit" for stock between warehouses, or
+    # "Whole Company" for the company's own figures (either would read "None" grouped by warehouse).
     scope = fields.Selection(
         selection="_selection_scope",
         string="Warehouse or Company",
@@ -83,10 +86,13 @@ class MedicalExpiryKpi(models.Model):
         )
     ]
 
-    @api.depends("warehouse_id")
+    @api.depends("warehouse_id", "kpi")
     def _compute_scope(self):
         for figure in self:
-            figure.scope = str(figure.warehouse_id.id) if figure.warehouse_id else "company"
+            if figure.warehouse_id:
+                figure.scope = str(figure.warehouse_id.id)
+            else:
+                figure.scope = "company" if figure.kpi in COMPANY_KPIS else "transit"
 
     @api.model
     def _selection_scope(self):
@@ -96,7 +102,8 @@ class MedicalExpiryKpi(models.Model):
             .search([("company_id", "in", self.env.companies.ids)], order="sequence, id")
         )
         return [(str(warehouse.id), warehouse.name) for warehouse in warehouses] + [
-            ("company", self.env._("Whole Company"))
+            ("transit", self.env._("In Transit")),
+            ("company", self.env._("Whole Company")),
         ]
 
     def _read_group_select(self, aggregate_spec, query):

@@ -40,9 +40,13 @@ DRILL_MEASURES = {
     "expiry_outbound": "expiry_outbound_qty",
     "count_variance": "counted_value",
 }
-# Stock on hand in the warehouses, and the part of it in an expiry level.
+# Stock on hand: in the warehouses and in transit between them (no warehouse); and the part of it in an
+# expiry level.
 STOCK_ON_HAND = [
     ("quantity", ">", 0),
+    "|",
+    ("location_id.usage", "=", "transit"),
+    "&",
     ("location_id.usage", "=", "internal"),
     ("location_id.warehouse_id", "!=", False),
 ]
@@ -76,8 +80,10 @@ class MedicalExpiryKpiSource(models.AbstractModel):
         for key, stock in self._average_stock_values(company, months, today).items():
             figures[(*key, "expired_rate")] = (lines["scrapped_value"].get(key, 0.0), stock)
             days = (min(key[0] + relativedelta(months=1), today + relativedelta(days=1)) - key[0]).days
-            if lines["sold_value"].get(key):
-                figures[(*key, "turnover_days")] = (stock * days, lines["sold_value"][key])
+            # Stock in transit sells nothing of its own: its row (no figure of its own, no denominator)
+            # carries its stock into the company's turnover.
+            if lines["sold_value"].get(key) or not key[1]:
+                figures[(*key, "turnover_days")] = (stock * days, lines["sold_value"].get(key, 0.0))
         month = months[-1]
         figures.update(self._stock_snapshot(company, month))
         figures.update(self._alert_figures(company, months[0], end))
@@ -160,7 +166,7 @@ class MedicalExpiryKpiSource(models.AbstractModel):
         """
         closing = defaultdict(float)
         for warehouse_id, _quantity, value in self._stock_on_hand(company, []):
-            closing[warehouse_id] = value
+            closing[warehouse_id or False] = value
         self.env.cr.execute(
             SQL(
                 """
@@ -173,7 +179,8 @@ class MedicalExpiryKpiSource(models.AbstractModel):
                          FROM (VALUES (line.location_dest_id, 1), (line.location_id, -1))
                               AS sides(location, sign)
                          JOIN stock_location location ON location.id = sides.location
-                        WHERE location.usage = 'internal' AND location.warehouse_id IS NOT NULL
+                        WHERE location.usage = 'transit'
+                           OR (location.usage = 'internal' AND location.warehouse_id IS NOT NULL)
                   ) side
                  WHERE line.company_id = %(company)s AND line.state = 'done' AND line.date >= %(start)s
               GROUP BY 1, 2
@@ -186,7 +193,7 @@ class MedicalExpiryKpiSource(models.AbstractModel):
         )
         net = defaultdict(float)
         for month, warehouse_id, flow in self.env.cr.fetchall():
-            net[(month, warehouse_id)] = flow
+            net[(month, warehouse_id or False)] = flow
         averages = {}
         for month in reversed(months):
             for warehouse_id in set(closing) | {key[1] for key in net if key[0] == month}:
@@ -219,11 +226,12 @@ class MedicalExpiryKpiSource(models.AbstractModel):
     def _stock_snapshot(self, company, month):
         """The near-expiry rates of each warehouse now, in quantity and in value."""
         near = {
-            warehouse_id: (quantity, value)
+            warehouse_id or False: (quantity, value)
             for warehouse_id, quantity, value in self._stock_on_hand(company, NEAR_EXPIRY)
         }
         figures = {}
         for warehouse_id, quantity, value in self._stock_on_hand(company, []):
+            warehouse_id = warehouse_id or False
             near_quantity, near_value = near.get(warehouse_id, (0.0, 0.0))
             figures[(month, warehouse_id, "near_expiry_qty")] = (near_quantity, quantity)
             if value:

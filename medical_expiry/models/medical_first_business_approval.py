@@ -420,7 +420,7 @@ class MedicalFirstBusinessApproval(models.Model):
         old_states = {approval.id: {"state": approval.state} for approval in approvals}
         approvals._write_approved()
         for company, company_approvals in approvals.grouped("company_id").items():
-            reason = self.with_context(lang=company.partner_id.lang).env._(
+            reason = self.with_context(lang=company._expiry_lang()).env._(
                 "Bought from before first-business approval (首营审核) was required: recorded as approved "
                 "at the upgrade. Quality should review its documents."
             )

@@ -218,6 +218,7 @@ class MedicalQualification(models.Model):
                 )
 
     @api.depends("qualification_type", "number")
+    @api.depends_context("lang")  # the type's label: alerts are written in each reader's language
     def _compute_display_name(self):
         for qualification in self:
             qualification.display_name = f"{qualification._type_label()} {qualification.number or ''}".strip()

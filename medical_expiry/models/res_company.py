@@ -72,6 +72,12 @@ class ResCompany(models.Model):
         """The company whose calendar decides (the current one for records without a company)."""
         return self[:1] or self.env.company
 
+    def _expiry_lang(self, reader=None):
+        """The language of a text written for ``reader`` (a user or a partner): theirs, else the
+        company's (what it writes for its inspectors: audit reasons, chatter), else the current one."""
+        company = self._expiry_calendar()
+        return (reader and reader.lang) or company.partner_id.lang or self.env.lang or "en_US"
+
     def _expiry_today(self, now=None):
         """Today's date in the company's expiry time zone (``now``: a naive UTC datetime)."""
         company = self._expiry_calendar()

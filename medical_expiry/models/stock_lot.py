@@ -276,7 +276,7 @@ class StockLot(models.Model):
             return
         self._check_expiry_manager()
         # Written once for the audit log and the chatter: in the company's language, for its inspectors.
-        company_lang = self.with_context(lang=self.env.company.partner_id.lang or self.env.lang)
+        company_lang = self.with_context(lang=self.env.company._expiry_lang())
         note = company_lang.env._("Blocked by the daily expiry job: the lot has expired.")
         self.env.flush_all()
         values = lots._block_values("expired", note)

@@ -40,7 +40,7 @@ class StockLot(models.Model):
             for entry in Register.sudo().search([("lot_id", "in", self.ids), ("state", "in", OPEN_STATES)])
         }
         company = self.env.company
-        origin = self.with_context(lang=company.partner_id.lang or self.env.lang).env._("Daily expiry job")
+        origin = self.with_context(lang=company._expiry_lang()).env._("Daily expiry job")
         return Register._report_goods(
             [
                 {"reason": "expired", "lot_id": lot.id, "location_id": location.id, "origin": origin}

@@ -85,11 +85,17 @@ class StockMoveLine(models.Model):
                         )
                     )
                 elif move_line._has_short_shelf_life_at_receipt():
-                    message = move_line._short_shelf_life_message()
                     if move_line.product_id.receipt_shelf_life_policy == "block":
-                        errors.append(message)
+                        errors.append(move_line._short_shelf_life_message())
                     else:
-                        warnings.append((move_line, self.env._("Short shelf life at receipt"), message))
+                        logged = move_line._for_company_log()
+                        warnings.append(
+                            (
+                                move_line,
+                                logged.env._("Short shelf life at receipt"),
+                                logged._short_shelf_life_message(),
+                            )
+                        )
                 continue
             if not move_line.lot_id or not move_line._is_outbound_route():
                 continue
@@ -101,7 +107,7 @@ class StockMoveLine(models.Model):
             ]
             errors += refusals
             if not refusals:
-                warning = move_line._outbound_warning_message()
+                warning = move_line._for_company_log()._outbound_warning_message()
                 if warning:
                     warnings.append((move_line, None, warning))
         if errors:
@@ -112,6 +118,11 @@ class StockMoveLine(models.Model):
                 )
             )
         return warnings
+
+    def _for_company_log(self):
+        """This line read in its company's language: what the guards let through is written once, for
+        the audit log and the transfer's chatter, whoever validates."""
+        return self.with_context(lang=self.company_id._expiry_lang())
 
     def _has_short_shelf_life_at_receipt(self):
         """Whether this line receives from a supplier a lot with less shelf life than the product requires."""

@@ -195,3 +195,24 @@ class TestDemo(TransactionCase):
         self.assertTrue(waiting)
         self.assertEqual(set(waiting.mapped("state")), {"reported"})
         self.assertIn("expired", waiting.mapped("reason"))
+
+    def test_demo_dashboard_shows_a_year_of_falling_expired_rate_and_turnover_days(self):
+        Kpi = self.env["medical.expiry.kpi"]
+        figures = Kpi.search([("company_id", "=", self.company.id)])
+        self.assertGreaterEqual(len(set(figures.mapped("month"))), 12)
+
+        def by_month(kpi):
+            groups = Kpi._read_group(
+                [("company_id", "=", self.company.id), ("kpi", "=", kpi)], ["month:month"], ["value:sum"]
+            )
+            return [value for _month, value in sorted(groups, key=lambda group: group[0])]
+
+        # The eleven closed months (the current one is under way): the first quarter against the last.
+        for kpi in ("expired_rate", "turnover_days"):
+            values = by_month(kpi)[:-1]
+            self.assertGreaterEqual(len(values), 11, kpi)
+            self.assertGreater(sum(values[:3]) / 3, sum(values[-3:]) / 3, kpi)
+            self.assertGreater(values[0], values[-1], kpi)
+        self.assertTrue(by_month("expired_loss")[0])
+        # The year's deliveries follow FEFO: no deviation before this month's own documents.
+        self.assertFalse(any(by_month("fefo_deviation")[:-1]))

@@ -1,9 +1,12 @@
+from datetime import timedelta
 from pathlib import Path
 
 import polib
 
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationModuleReader
+
+from .common import MedicalExpiryCase
 
 PO_FILE = Path(__file__).parent.parent / "i18n" / "zh_CN.po"
 
@@ -37,3 +40,57 @@ class TestTranslations(TransactionCase):
         self.assertFalse(
             sorted(code_terms - from_code), "entries without their code reference: run scripts/i18n.sh"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestTextsInTheReadersLanguage(MedicalExpiryCase):
+    """What the module writes for a person reads in that person's language (else the company's), whoever
+    or whatever wrote it: here a Chinese distributor whose English-speaking admin runs the jobs."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"]._load_module_terms(["medical_expiry"], ["zh_CN"])
+        cls.company.partner_id.lang = "zh_CN"
+        cls.compliance_officer.lang = "zh_CN"
+        cls.manager.lang = "zh_CN"
+
+    def test_a_qualification_alert_names_the_document_type_in_chinese(self):
+        licence = self.env["medical.qualification"].create(
+            {
+                "qualification_type": "business_licence",
+                "partner_id": self.supplier.id,
+                "number": "91310000000000001X",
+                "date_end": self.company._expiry_today() + timedelta(days=10),
+                "user_id": self.compliance_officer.id,
+            }
+        )
+        # Read in English first, as the admin's screen would: each language has its own name.
+        self.assertIn("Business Licence", licence.with_context(lang="en_US").display_name)
+        self.assertIn("营业执照", licence.with_context(lang="zh_CN").display_name)
+        self.env["medical.qualification"]._cron_qualification_alerts()
+        alerts = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "medical.qualification"),
+                ("res_id", "=", licence.id),
+                ("user_id", "=", self.compliance_officer.id),
+            ]
+        )
+        self.assertTrue(alerts)
+        self.assertIn("营业执照", alerts.summary)
+        self.assertNotIn("Business Licence", alerts.summary)
+
+    def test_a_warned_shipment_is_logged_in_chinese_whoever_validates(self):
+        level = self._create_rule(45, "warn")
+        lot = self._create_lot(self.syringe, 30, name="SYR-WARN", quantity=10)
+        self.env["stock.lot"]._cron_refresh_expiry()
+        self.assertEqual(lot.expiry_rule_id, level)
+        picking = self._create_picking(self.syringe, 5)
+        self._set_lines(picking, (lot, 5))
+        picking.move_ids.picked = True
+        # The manager validates through RPC with no language in the context: the log is the company's.
+        picking.with_user(self.manager).with_context(lang=None).button_validate()
+        self.assertEqual(picking.state, "done")
+        reason = self._audit_rows(lot, "guard_override").reason
+        self.assertEqual(reason, f"批号 SYR-WARN 处于出库警告级别“{level.name}”，已发货。")

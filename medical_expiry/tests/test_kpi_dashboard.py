@@ -100,6 +100,29 @@ class TestKpiDashboard(MedicalExpiryCase):
         self.assertAlmostEqual(self._figure("near_expiry_value"), 30 / 210 * 100)
         self.assertEqual(self._drill(self._row("near_expiry_qty", warehouse=self.warehouse_2)).lot_id, near)
 
+    def test_stock_in_transit_counts_in_the_near_expiry_rate_and_turnover(self):
+        """90 syringes (180) in the warehouse, 10 sold this month (20); 10 near-expiry strips (10) on the
+        road between warehouses: the company holds 100 units, 10 near expiry, worth 190 + 10 on average."""
+        good = self._create_lot(self.syringe, 300, quantity=100)
+        self._create_lot(self.strips, 60, quantity=10, location=self.transit)
+        self._on(self._deliver(good, 10), self.company._expiry_today())
+        self._refresh()
+        self.assertAlmostEqual(self._figure("near_expiry_qty"), 10 / 100 * 100)
+        self.assertAlmostEqual(self._figure("near_expiry_value"), 10 / 190 * 100)
+        transit = self._row("near_expiry_qty")
+        self.assertAlmostEqual(transit.value, 100.0)
+        self.assertEqual(transit.scope, "transit")
+        self.assertEqual(len(self._drill(transit)), 1, "the strips on the road")
+        today = self.company._expiry_today()
+        days = (today + timedelta(days=1) - self.this_month).days
+        self.assertAlmostEqual(self._figure("turnover_days"), (190 + 10) * days / 20)
+        self.assertAlmostEqual(self._figure("turnover_days", warehouse=self.warehouse), 190 * days / 20)
+        labels = dict(self.Kpi.fields_get(["scope"])["scope"]["selection"])
+        self.assertEqual(labels["transit"], "In Transit")
+        self.env["res.lang"]._activate_lang("zh_CN")
+        chinese = self.Kpi.with_context(lang="zh_CN").fields_get(["scope"])["scope"]["selection"]
+        self.assertEqual(dict(chinese)["transit"], "在途", "the pivot's row of stock on the road")
+
     def test_figures_of_no_warehouse_group_under_whole_company(self):
         self._create_lot(self.syringe, 60, quantity=5)
         self.env["stock.lot"]._cron_expiry_alerts()
