@@ -69,6 +69,9 @@
         "data/medical_expiry_kpi_data.xml",
         "security/medical_override_security.xml",
         "views/medical_override_views.xml",
+        "security/medical_outbound_check_security.xml",
+        "report/report_outbound_refusal.xml",
+        "views/medical_outbound_check_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

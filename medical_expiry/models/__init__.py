@@ -48,3 +48,4 @@ from . import stock_quant
 from . import stock_quant_workbench_actions
 from . import stock_scrap
 from . import stock_warehouse
+from . import medical_outbound_check

@@ -6,3 +6,4 @@ from . import medical_lot_traceability
 from . import medical_audit_extract
 from . import medical_qualification_report
 from . import medical_recall_report
+from . import medical_outbound_refusal

@@ -46,3 +46,4 @@ from . import test_fefo_bounded_read
 from . import test_expiry_permissions
 from . import test_manager_overrides
 from . import test_first_business_upgrade
+from . import test_outbound_double_check
