@@ -49,3 +49,4 @@ from . import stock_quant_workbench_actions
 from . import stock_scrap
 from . import stock_warehouse
 from . import medical_outbound_check
+from . import medical_expiry_demo_outbound_check

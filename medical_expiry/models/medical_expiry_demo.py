@@ -179,6 +179,7 @@ class MedicalExpiryDemo(models.AbstractModel):
         self._demo_documents(demo)
         # The dashboard's months are filled at install, before the demo exists: fill them again.
         self.env["medical.expiry.kpi"].sudo()._refresh_history(company)
+        self._demo_outbound_check(demo)
         return demo
 
     # ------------------------------------------------------------------
