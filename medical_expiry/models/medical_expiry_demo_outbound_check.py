@@ -4,7 +4,7 @@ from odoo import api, models
 class MedicalExpiryDemo(models.AbstractModel):
     """出库复核 in the demo: required by the company, one delivery picked and its check under way."""
 
-    _inherit = "medical.expiry.demo"
+    _inherit = "medical.expiry.demo"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _demo_outbound_check(self, demo):
