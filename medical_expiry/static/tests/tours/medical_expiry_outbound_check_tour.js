@@ -9,7 +9,7 @@ registry.category("web_tour.tours").add("medical_expiry_outbound_check", {
         { trigger: ".o_form_view .o_field_widget[name=line_ids] button[name=action_confirm]", run: "click" },
         { trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Checked')" },
         { trigger: ".o_breadcrumb .breadcrumb-item a", run: "click" },
-        { trigger: ".o_form_view .o_field_widget[name=outbound_checker_id]:contains('Mitchell Admin')" },
+        { trigger: ".o_form_view .o_field_widget[name=outbound_checker_id]:contains('Admin')" },
         { trigger: ".o_form_view button[name=button_validate]", run: "click" },
         { trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Done')" },
     ],
