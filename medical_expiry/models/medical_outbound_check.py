@@ -268,9 +268,14 @@ class MedicalOutboundCheckLine(models.Model):
         )
         picking = self.check_id.picking_id
         if result == "mismatch":
-            self.env["medical.audit.log"]._log(
-                picking, "outbound_mismatch", reason=f"{self.move_line_id._outbound_check_label()}: {reason}"
+            # The audit reason is read by the company's quality staff: in the company's language.
+            company_lang = self.with_context(lang=picking.company_id.partner_id.lang or self.env.lang)
+            audit_reason = company_lang.env._(
+                "%(line)s does not match: %(reason)s",
+                line=company_lang.move_line_id._outbound_check_label(),
+                reason=reason,
             )
+            self.env["medical.audit.log"]._log(picking, "outbound_mismatch", reason=audit_reason)
         elif self.check_id.state == "done":
             self.env["medical.audit.log"]._log(
                 picking, "outbound_check", new_values={picking.id: {"checker": self.env.user.name}}
@@ -327,7 +332,7 @@ class StockMoveLine(models.Model):
             "%(product)s, lot %(lot)s, %(quantity)s %(uom)s",
             product=self.product_id.display_name,
             lot=self.lot_id.name or self.lot_name or "-",
-            quantity=f"{self.quantity:g}",
+            quantity=format(self.quantity, "g"),
             uom=self.product_uom_id.name,
         )
 
