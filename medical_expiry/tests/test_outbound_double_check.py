@@ -232,3 +232,18 @@ class TestOutboundDoubleCheck(MedicalExpiryCase):
         )
         wizard.process()
         self.assertEqual(delivery.state, "done")
+
+    def test_setting_is_in_the_inventory_settings(self):
+        self.company.outbound_double_check_required = False
+        self.env["res.config.settings"].create({"outbound_double_check_required": True}).execute()
+        self.assertTrue(self.company.outbound_double_check_required)
+
+    def test_picker_cannot_tick_own_line_by_scanning(self):
+        delivery = self._picked_delivery()
+        check = self.Check.with_user(self.compliance_officer)._start(delivery)
+        expiry = self.company._expiry_date_of(self.lot.expiration_date)
+        with self.assertRaisesRegex(UserError, "picked by you"):
+            check.with_user(self.stock_user).action_scan(self._code("LOT-DC-1", expiry))
+        check.invalidate_recordset()
+        self.assertEqual(check.line_ids.result, "pending")
+        self.assertFalse(self._audit_rows(delivery, "outbound_check"))
