@@ -78,6 +78,9 @@
         "wizard/medical_nonconforming_wizard_views.xml",
         "views/medical_nonconforming_views.xml",
         "report/report_nonconforming.xml",
+        "security/medical_outbound_check_security.xml",
+        "report/report_outbound_refusal.xml",
+        "views/medical_outbound_check_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -182,6 +182,7 @@ class MedicalExpiryDemo(models.AbstractModel):
         self.env["medical.expiry.kpi"].sudo()._refresh_history(company)
         demo["stock_inspections"] = self._demo_stock_inspection(demo)
         demo["nonconforming"] = self._demo_nonconforming(demo)
+        self._demo_outbound_check(demo)
         return demo
 
     # ------------------------------------------------------------------

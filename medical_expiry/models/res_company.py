@@ -62,6 +62,12 @@ class ResCompany(models.Model):
         "qualification policy says.",
     )
 
+    outbound_double_check_required = fields.Boolean(
+        string="Outbound Double-Check",
+        help="出库复核: a delivery of medical devices is validated only once a second person, not the one "
+        "who picked, confirmed each line's product, lot, expiry, quantity and packaging.",
+    )
+
     def _default_expiry_tz(self):
         return self.env.user.tz or "Asia/Shanghai"
 

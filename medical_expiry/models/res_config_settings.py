@@ -21,3 +21,6 @@ class ResConfigSettings(models.TransientModel):
     first_business_approval_required = fields.Boolean(
         related="company_id.first_business_approval_required", readonly=False
     )
+    outbound_double_check_required = fields.Boolean(
+        related="company_id.outbound_double_check_required", readonly=False
+    )

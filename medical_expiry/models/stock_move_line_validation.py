@@ -39,6 +39,8 @@ class StockMoveLine(models.Model):
         3. ``stock.picking._check_qualifications`` of ``pickings``, the transfers being validated: the
            partner's licences and the devices' registrations (a move done on its own, a scrap from a
            transfer say, does not validate its transfer).
+        4. ``medical.outbound.check._check_lines_double_checked``: 出库复核, device lines of a delivery
+           confirmed by someone other than their picker, where the company requires it.
 
         Where it runs:
 
@@ -63,6 +65,7 @@ class StockMoveLine(models.Model):
             expiry_warnings = lines._check_expiry_guards() if lines else []
             return_overrides = lines._check_customer_returns() if lines else []
             qualification_problems = pickings._check_qualifications() if pickings else {}
+            self.env["medical.outbound.check"]._check_lines_double_checked(lines)
             validation.checked_line_ids.update(lines.ids)
             validation.checked_picking_ids.update(pickings.ids)
             validation.expiry_warnings += expiry_warnings

@@ -9,3 +9,4 @@ from . import medical_qualification_report
 from . import medical_recall_report
 from . import medical_stock_inspection_report
 from . import medical_nonconforming_report
+from . import medical_outbound_refusal

@@ -216,3 +216,15 @@ class TestDemo(TransactionCase):
         self.assertTrue(by_month("expired_loss")[0])
         # The year's deliveries follow FEFO: no deviation before this month's own documents.
         self.assertFalse(any(by_month("fefo_deviation")[:-1]))
+
+    def test_demo_outbound_check_under_way_blocks_its_delivery(self):
+        check = self.demo["outbound_check"]
+        self.assertTrue(self.company.outbound_double_check_required)
+        self.assertEqual(check.state, "checking")
+        self.assertEqual(check.line_ids.move_line_id.medical_picked_by_id, self.demo["users"]["warehouse"])
+        with self.assertRaisesRegex(UserError, "not double-checked"):
+            check.picking_id.button_validate()
+        check.line_ids.with_user(self.demo["users"]["quality"]).action_confirm()
+        self.assertEqual(check.state, "done")
+        check.picking_id.button_validate()
+        self.assertEqual(check.picking_id.state, "done")

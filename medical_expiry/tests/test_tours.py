@@ -90,3 +90,13 @@ class TestTours(HttpCase, MedicalExpiryCase):
         self.start_tour(self._form_url(scanned), "medical_expiry_scan_typed_lot", login=shanghai_user.login)
         self.assertEqual(scanned.move_line_ids.lot_id, lot)
         self.assertEqual(scanned.move_line_ids.quantity, 3)
+
+    def test_outbound_double_check_then_validate(self):
+        self.company.outbound_double_check_required = True
+        lot = self._create_lot(self.syringe, 300, quantity=5, name="LOT-CHECK")
+        picking = self._create_picking(self.syringe, 5)
+        self._set_lines(picking, (lot, 5))
+        picking.move_line_ids.with_user(self.stock_user).write({"quantity": 5})
+        self.start_tour(self._form_url(picking), "medical_expiry_outbound_check", login="admin")
+        self.assertEqual(picking.outbound_check_ids.checker_id.login, "admin")
+        self.assertEqual(picking.state, "done")

@@ -14,3 +14,4 @@ from . import medical_qualification_revoke_wizard
 from . import medical_qualification_report_wizard
 from . import medical_expiry_rule_change_wizard
 from . import medical_nonconforming_wizard
+from . import medical_outbound_check_wizard
