@@ -264,11 +264,14 @@ class MedicalFirstBusinessApproval(models.Model):
         self._check_checklist_complete()
         with self._writing_protected_fields():
             self.write({"state": "to_approve"})
+        approver = self._approver_to_notify()
         for approval in self:
+            # Written for the approver: in their language, not the submitter's.
+            reader = approval.with_context(lang=approval.company_id._expiry_lang(approver))
             approval.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=self.env._("Approve %s", approval._holder().display_name),
-                user_id=self._approver_to_notify().id,
+                summary=reader.env._("Approve %s", reader._holder().display_name),
+                user_id=approver.id,
             )
 
     def _approver_to_notify(self):
@@ -319,7 +322,9 @@ class MedicalFirstBusinessApproval(models.Model):
         """Quality refuses the request: it returns to purchasing, in draft."""
         self._check_state("to_approve")
         self._check_quality()
-        self._reopen(self.env._("Sent back by %s.", self.env.user.name))
+        # The reason goes to the chatter and the approval's record: in the company's language.
+        company_env = self.with_context(lang=self.company_id[:1]._expiry_lang()).env
+        self._reopen(company_env._("Sent back by %s.", self.env.user.name))
 
     def _check_quality(self):
         if not (self.env.su or self.env.user.has_group("medical_expiry.group_expiry_compliance")):

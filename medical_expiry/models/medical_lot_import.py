@@ -341,7 +341,7 @@ class MedicalLotImport(models.AbstractModel):
             imported,
             "import",
             new_values=self._audit_values(rows, lots, filename),
-            reason=self.env._("import"),
+            reason=self.with_context(lang=self.env.company._expiry_lang()).env._("import"),
         )
         return imported
 

@@ -250,13 +250,15 @@ class MedicalQualification(models.Model):
         if not problems:
             return
         problems = list(dict.fromkeys(problems))
+        # The chatter and the audit row are read by the company's inspectors: in its language.
+        company_env = self.with_context(lang=document.company_id._expiry_lang()).env
         document.message_post(
-            body=Markup("<br/>").join(problems), subject=self.env._("Qualification warning")
+            body=Markup("<br/>").join(problems), subject=company_env._("Qualification warning")
         )
         self.env["medical.audit.log"]._log(
             document,
             "guard_override",
             new_values={document.id: {"qualification_problems": problems}},
             reason=self.env["medical.override"]._reason_of(document, QUALIFICATION_OVERRIDE)
-            or self.env._("The company's qualification policy warns."),
+            or company_env._("The company's qualification policy warns."),
         )

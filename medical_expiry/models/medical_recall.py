@@ -212,9 +212,10 @@ class MedicalRecall(models.Model):
             recall._set_state("in_progress")
             # Recalls are opened by compliance officers as well as expiry managers: the recall blocks its
             # lots, and moves their stock, on their behalf (each step is logged under their name).
+            company_env = recall.with_context(lang=recall.company_id._expiry_lang()).env
             recall.lot_ids.sudo()._block(
                 "recall",
-                self.env._("Recall %(recall)s: %(reason)s", recall=recall.name, reason=recall.reason),
+                company_env._("Recall %(recall)s: %(reason)s", recall=recall.name, reason=recall.reason),
             )
             recall = recall.sudo()
             self.env["medical.recall.notice"].sudo()._create_for_customers(recall)
@@ -225,11 +226,13 @@ class MedicalRecall(models.Model):
     def _schedule_notice_activity(self):
         if not self.notice_ids:
             return
+        user = self.user_id or self.env.user
+        reader_env = self.with_context(lang=self.company_id._expiry_lang(user)).env
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=fields.Date.context_today(self, self.notice_deadline),
-            summary=self.env._("Notify every customer of recall %s", self.name),
-            user_id=(self.user_id or self.env.user).id,
+            summary=reader_env._("Notify every customer of recall %s", self.name),
+            user_id=user.id,
         )
 
     # ------------------------------------------------------------------
@@ -317,8 +320,9 @@ class MedicalRecall(models.Model):
             lambda picking: picking.state not in ("done", "cancel")
         ).action_cancel()
         for recall in self.filtered(lambda recall: recall.state == "in_progress"):
+            company_env = recall.with_context(lang=recall.company_id._expiry_lang()).env
             recall.message_post(
-                body=self.env._(
+                body=company_env._(
                     "Recall cancelled: its lots stay blocked until an expiry manager unblocks them (signed)."
                 )
             )

@@ -169,13 +169,17 @@ class MedicalRecallLine(models.Model):
             raise UserError(self.env._("These lines are already resolved."))
         self.check_access("write")
         field = "qty_destroyed" if resolution == "destroyed" else "qty_written_off"
-        labels = dict(self._fields["line_type"]._description_selection(self.env))
+        # The note stays on the lines and in the recall's chatter: in the company's language.
+        company_env = self.with_context(lang=self.company_id[:1]._expiry_lang()).env
+        labels = dict(self._fields["line_type"]._description_selection(company_env))
         if resolution == "destroyed":
-            note = self.env._(
+            note = company_env._(
                 "Destroyed, recorded by %(user)s: %(reason)s", user=self.env.user.name, reason=reason or ""
             )
         else:
-            note = self.env._("Written off by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+            note = company_env._(
+                "Written off by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
+            )
         for line in lines:
             line.write(
                 {
@@ -186,11 +190,11 @@ class MedicalRecallLine(models.Model):
         for recall in lines.recall_id:
             items = Markup("").join(
                 Markup("<li>%s</li>")
-                % self.env._(
+                % company_env._(
                     "%(type)s, lot %(lot)s, %(where)s: %(qty)s",
                     type=labels[line.line_type],
                     lot=line.lot_id.name,
-                    where=line._describe_location(),
+                    where=line.with_env(company_env)._describe_location(),
                     qty=line[field],
                 )
                 for line in lines

@@ -143,13 +143,14 @@ class MedicalRecallNotice(models.Model):
         self.write({"state": "sent", "date_sent": fields.Datetime.now()})
         for recall in self.recall_id:
             notices = self.filtered(lambda notice, r=recall: notice.recall_id == r)
+            company_env = recall.with_context(lang=recall.company_id._expiry_lang()).env
             recall.message_post(
                 body=Markup("%s<ul>%s</ul>")
                 % (
-                    self.env._("Recall notice sent:"),
+                    company_env._("Recall notice sent:"),
                     Markup("").join(
                         Markup("<li>%s%s</li>")
-                        % (notice.partner_id.display_name, self.env._(" (late)") if notice.is_late else "")
+                        % (notice.partner_id.display_name, company_env._(" (late)") if notice.is_late else "")
                         for notice in notices
                     ),
                 )

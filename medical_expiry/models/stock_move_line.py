@@ -360,19 +360,20 @@ class StockMoveLine(models.Model):
                 lambda ml, p=picking: ml.picking_id == p and ml.location_dest_id.is_quarantine
             )
             if redirected:
+                company_env = picking.with_context(lang=picking.company_id._expiry_lang()).env
                 picking.message_post(
                     body=Markup("%s<ul>%s</ul>")
                     % (
-                        self.env._("Put in quarantine, not in sellable stock:")
+                        company_env._("Put in quarantine, not in sellable stock:")
                         if redirected <= arrivals
-                        else self.env._("Returned to quarantine, not to sellable stock:"),
+                        else company_env._("Returned to quarantine, not to sellable stock:"),
                         Markup("").join(
                             Markup("<li>%s</li>")
-                            % self.env._(
+                            % company_env._(
                                 "Lot %(lot)s (%(quantity)s) to %(location)s",
                                 lot=line.lot_id.name,
                                 quantity=line.quantity,
-                                location=line.location_dest_id.display_name,
+                                location=line.location_dest_id.with_env(company_env).display_name,
                             )
                             for line in redirected
                         ),
