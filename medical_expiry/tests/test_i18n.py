@@ -94,3 +94,11 @@ class TestTextsInTheReadersLanguage(MedicalExpiryCase):
         self.assertEqual(picking.state, "done")
         reason = self._audit_rows(lot, "guard_override").reason
         self.assertEqual(reason, f"批号 SYR-WARN 处于出库警告级别“{level.name}”，已发货。")
+
+    def test_the_lot_form_names_its_dates_in_a_device_distributors_words(self):
+        """product_expiry's Chinese labels of the best-before and alert dates are a food's."""
+        form = self.env["stock.lot"].with_context(lang="zh_CN").get_views([(False, "form")])
+        arch = form["views"]["form"]["arch"]
+        self.assertIn("建议使用截止日期", arch)
+        self.assertIn("近效期预警日期", arch)
+        self.assertNotIn("食用", arch)
