@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
@@ -65,7 +65,7 @@ class ReportQualificationExpiry(models.AbstractModel):
         )
         return self.env._(
             "As of %(date)s · %(holders)s · %(lapsed)s · documents replaced by a valid renewal left out",
-            date=format_date(self.env, fields.Date.context_today(self)),
+            date=format_date(self.env, self.env.company._expiry_today()),
             holders=holders,
             lapsed=lapsed,
         )
@@ -91,7 +91,7 @@ class ReportQualificationExpiry(models.AbstractModel):
         Qualification = self.env["medical.qualification"]
         domain = [] if data["holder"] == "all" else [("holder", "=", data["holder"])]
         # Searched as the company keeps them on file, then read as the user: he sees nothing he may not.
-        limit = fields.Date.context_today(self) + timedelta(days=data["days"])
+        limit = self.env.company._expiry_today() + timedelta(days=data["days"])
         expiring = Qualification._on_file(
             [*domain, ("state", "in", ("valid", "expiring")), ("date_end", "<=", limit)]
         ).sudo(False)

@@ -1,3 +1,7 @@
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -89,6 +93,15 @@ class TestQualificationReport(QualificationCase):
         action = wizard.action_print_pdf()
         _pdf, text = self._render_pdf(action["report_name"], self.Wizard, data=action["data"])
         return self._read_xlsx(wizard.action_export_xlsx(), user=wizard.env.user), text
+
+    def test_as_of_is_the_companys_date_whatever_the_users_time_zone(self):
+        self.company.expiry_tz = "Asia/Shanghai"
+        self.stock_user.tz = "UTC"
+        with freeze_time("2026-03-01 17:00:00"):  # 2 March, 01:00 in Shanghai; still 1 March in UTC
+            rows, _text = self._print(self.Wizard.create({"days": 60}))
+        self.assertTrue(
+            rows[1][0].startswith(f"As of {format_date(self.env, date(2026, 3, 2))} · "), rows[1][0]
+        )
 
     def test_documents_to_renew_by_holder_soonest_first_lapsed_included(self):
         rows, text = self._print(self.Wizard.create({"days": 60}))
