@@ -13,6 +13,7 @@ class MedicalExpiryDemo(models.AbstractModel):
         quality, warehouse_user = demo["users"]["quality"], demo["users"]["warehouse"]
         shanghai = demo["warehouses"]["shanghai"]
         Register = self.env["medical.nonconforming"]
+        self.env["stock.lot"]._cron_report_expired_stock()
         reported = Register.search([("company_id", "=", demo["company"].id)], order="id")
         for picking in reported.intake_picking_id.with_user(warehouse_user):
             picking.move_ids.picked = True

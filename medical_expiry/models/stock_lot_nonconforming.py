@@ -1,26 +1,36 @@
-from odoo import models
+from odoo import api, models
 from odoo.tools import float_compare
 
-from .medical_nonconforming import OPEN_STATES
+# Lots registered per run of the nightly feed: bounded time and memory however large the backlog.
+EXPIRED_STOCK_BATCH = 500
 
 
 class StockLot(models.Model):
     _inherit = "stock.lot"
 
-    def _block_expired_lots(self, lots):
-        """Expired stock is non-conforming: what the nightly job blocks is registered, and moved to the red
-        zone, from the internal locations outside quarantine."""
-        res = super()._block_expired_lots(lots)
-        lots._report_expired_stock()
-        return res
+    @api.model
+    def _cron_report_expired_stock(self, batch_size=EXPIRED_STOCK_BATCH):
+        """Nightly, after the expiry job: expired stock is non-conforming. The stock of lots blocked as
+        expired still in sellable locations is registered and sent to the red zone, ``batch_size`` lots a
+        run; while some are left the cron runs again at once (the first night after installing drains
+        the backlog in bounded runs, a normal night has a few lots)."""
+        lots = self.search(
+            [("is_blocked", "=", True), ("block_reason", "=", "expired")]
+        )._unreported_expired_lots()
+        batch = lots[:batch_size]
+        batch._report_expired_stock()
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(lots) - len(batch))
 
-    def _report_expired_stock(self):
-        """Register the free stock of these lots (found expired) in the internal stock locations outside
-        quarantine, except where an open entry already has that lot and location: run again, it adds
-        nothing."""
-        Register = self.env["medical.nonconforming"]
+    def _unreported_expired_lots(self):
+        """These lots, restricted to those with free stock in a place no expiry entry has registered yet."""
+        return self.browse(sorted({lot.id for lot, _location, _free in self._unreported_expired_stock()}))
+
+    def _unreported_expired_stock(self):
+        """[(lot, location, free quantity)]: the free stock of these lots in the internal stock locations
+        outside quarantine, where no entry registered the lot as expired (whatever became of it: a
+        cancelled entry was a decision, not to be undone every night)."""
         if not self:
-            return Register
+            return []
         stock = (
             self.env["stock.quant"]
             .sudo()
@@ -35,19 +45,31 @@ class StockLot(models.Model):
                 ["quantity:sum", "reserved_quantity:sum"],
             )
         )
-        open_pairs = {
+        registered = {
             (entry.lot_id.id, entry.source_location_id.id)
-            for entry in Register.sudo().search([("lot_id", "in", self.ids), ("state", "in", OPEN_STATES)])
+            for entry in self.env["medical.nonconforming"]
+            .sudo()
+            .search([("lot_id", "in", self.ids), ("reason", "=", "expired")])
         }
+        return [
+            (lot, location, quantity - reserved)
+            for lot, location, quantity, reserved in stock
+            if (lot.id, location.id) not in registered
+            and float_compare(quantity - reserved, 0, precision_rounding=lot.product_id.uom_id.rounding) > 0
+        ]
+
+    def _report_expired_stock(self):
+        """Register the unreported free stock of these lots (found expired); run again, it adds nothing."""
+        Register = self.env["medical.nonconforming"]
+        stock = self._unreported_expired_stock()
+        if not stock:
+            return Register
         company = self.env.company
         origin = self.with_context(lang=company._expiry_lang()).env._("Daily expiry job")
         return Register._report_goods(
             [
                 {"reason": "expired", "lot_id": lot.id, "location_id": location.id, "origin": origin}
-                for lot, location, quantity, reserved in stock
-                if (lot.id, location.id) not in open_pairs
-                and float_compare(quantity - reserved, 0, precision_rounding=lot.product_id.uom_id.rounding)
-                > 0
+                for lot, location, _free in stock
             ],
             skip_unavailable=True,
         )

@@ -288,6 +288,8 @@ class TestNonconforming(NonconformingCase):
         self.env["stock.quant"]._update_available_quantity(self.strips, self.quarantine, 2, lot_id=expired)
         Lot = self.env["stock.lot"]
         Lot._block_expired_lots(expired)
+        self.assertFalse(self.Register.search([("lot_id", "=", expired.id)]), "registered by its own job")
+        Lot._cron_report_expired_stock()
         entries = self.Register.search([("lot_id", "=", expired.id)])
         self.assertEqual(
             {(entry.source_location_id, entry.quantity, entry.reason) for entry in entries},
@@ -300,9 +302,24 @@ class TestNonconforming(NonconformingCase):
         )
         # More of the lot found where an entry is still open: that entry covers the place.
         self.env["stock.quant"]._update_available_quantity(self.strips, self.stock, 1, lot_id=expired)
-        Lot._block_expired_lots(expired)
+        Lot._cron_report_expired_stock()
         expired._report_expired_stock()
         self.assertEqual(self.Register.search([("lot_id", "=", expired.id)]), entries, "no second entry")
+        # Cancelled by a manager: a decision the next night does not undo.
+        entries.filtered(lambda entry: entry.source_location_id == self.stock_2).sudo().action_cancel()
+        Lot._cron_report_expired_stock()
+        self.assertEqual(self.Register.search([("lot_id", "=", expired.id)]), entries, "not registered again")
+
+    def test_the_nightly_feed_drains_a_backlog_in_bounded_runs(self):
+        lots = self.env["stock.lot"]
+        for index in range(3):
+            lots |= self._create_lot(self.strips, -2, quantity=1, name=f"NC-BACKLOG-{index}")
+        Lot = self.env["stock.lot"]
+        Lot._block_expired_lots(lots)
+        Lot._cron_report_expired_stock(batch_size=2)
+        self.assertEqual(len(self.Register.search([("lot_id", "in", lots.ids)])), 2)
+        Lot._cron_report_expired_stock(batch_size=2)
+        self.assertEqual(self.Register.search([("lot_id", "in", lots.ids)]).lot_id, lots)
 
 
 @tagged("post_install", "-at_install")
