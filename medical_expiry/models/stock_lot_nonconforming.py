@@ -18,8 +18,9 @@ class StockLot(models.Model):
             [("is_blocked", "=", True), ("block_reason", "=", "expired")]
         )._unreported_expired_lots()
         batch = lots[:batch_size]
-        batch._report_expired_stock()
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(lots) - len(batch))
+        registered = batch._report_expired_stock().lot_id
+        # Progress counts the lots registered: stock that cannot be moved never makes the cron loop.
+        self.env["ir.cron"]._notify_progress(done=len(registered), remaining=len(lots) - len(registered))
 
     def _unreported_expired_lots(self):
         """These lots, restricted to those with free stock in a place no expiry entry has registered yet."""
