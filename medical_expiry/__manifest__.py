@@ -68,6 +68,7 @@
         "report/medical_expiry_reports.xml",
         "data/medical_expiry_kpi_data.xml",
         "security/medical_override_security.xml",
+        "wizard/medical_override_withdraw_wizard_views.xml",
         "views/medical_override_views.xml",
         "security/medical_stock_inspection_security.xml",
         "data/medical_stock_inspection_data.xml",

@@ -4,12 +4,17 @@ from odoo.tools import float_compare
 
 from .stock_move_line_validation import VALIDATION_PASS_KEY
 
+# Cursor cache key set while Odoo's reservation engine makes or tops up move lines: kept out of any caller's
+# reach, no context key or value can say that a line was reserved rather than picked.
+RESERVING_KEY = "medical_expiry.reserving"
+
 
 class MedicalOutboundCheck(models.Model):
     """出库复核: before a delivery of medical devices is validated, a second person confirms each line.
 
-    The picker of a line is the user who last set its quantity, lot or picked flag
-    (``stock.move.line.medical_picked_by_id``); the checker of a line must be someone else. A line is
+    The picker of a line is the user who last ticked it picked or set its quantity or lot by hand
+    (``stock.move.line.medical_picked_by_id``; the automatic reservation picks nobody, so a supervisor who
+    clicked Check Availability may check); the checker of a line must be someone else. A line is
     confirmed against what it was when checked (product, lot, quantity): a line changed after its check,
     or a device line added, needs checking again. Every field here is written by the methods of this
     model only (users have read access, the methods write as superuser after their checks).
@@ -290,6 +295,24 @@ class MedicalOutboundCheckLine(models.Model):
             )
 
 
+class StockMove(models.Model):
+    _inherit = "stock.move"  # pylint: disable=consider-merging-classes-inherited
+
+    def _update_reserved_quantity(
+        self, need, location_id, lot_id=None, package_id=None, owner_id=None, strict=True
+    ):
+        """Odoo's reservation engine, the one place it creates or tops up move lines from stock (Check
+        Availability, confirmation, chained moves): what it reserves was picked by nobody."""
+        cache = self.env.cr.cache
+        if cache.get(RESERVING_KEY):
+            return super()._update_reserved_quantity(need, location_id, lot_id, package_id, owner_id, strict)
+        cache[RESERVING_KEY] = True
+        try:
+            return super()._update_reserved_quantity(need, location_id, lot_id, package_id, owner_id, strict)
+        finally:
+            del cache[RESERVING_KEY]
+
+
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"  # pylint: disable=consider-merging-classes-inherited
 
@@ -298,22 +321,29 @@ class StockMoveLine(models.Model):
         string="Picked By",
         readonly=True,
         copy=False,
-        help="Who last set the line's quantity, lot or picked flag: the outbound double-check is done by "
-        "someone else.",
+        help="Who picked the line: ticked it picked, or set its lot or quantity by hand (not the automatic "
+        "reservation): the outbound double-check is done by someone else.",
     )
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Never a client's word: the picker is whoever makes the line, unless the reservation engine does.
+        reserving = self.env.cr.cache.get(RESERVING_KEY)
         for vals in vals_list:
-            vals["medical_picked_by_id"] = self.env.uid
+            vals.pop("medical_picked_by_id", None)
+            if not reserving:
+                vals["medical_picked_by_id"] = self.env.uid
         return super().create(vals_list)
 
     def write(self, vals):
-        # Never a client's word: the picker is whoever writes what is picked. Odoo marks the lines picked
-        # itself while validating (stock.picking._pre_action_done_hook): that does not make a picker.
+        # Never a client's word: the picker is whoever writes what is picked. Neither Odoo's reservation
+        # engine topping up a line nor Odoo marking the lines picked itself while validating
+        # (stock.picking._pre_action_done_hook) makes a picker.
         vals.pop("medical_picked_by_id", None)
-        picking = {"quantity", "lot_id", "product_id"} & vals.keys() or (
-            "picked" in vals and not self.env.cr.cache.get(VALIDATION_PASS_KEY)
+        cache = self.env.cr.cache
+        picking = not cache.get(RESERVING_KEY) and (
+            {"quantity", "lot_id", "product_id"} & vals.keys()
+            or ("picked" in vals and not cache.get(VALIDATION_PASS_KEY))
         )
         if picking:
             vals["medical_picked_by_id"] = self.env.uid

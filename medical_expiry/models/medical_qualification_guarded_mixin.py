@@ -23,7 +23,8 @@ class MedicalQualificationGuardedMixin(models.AbstractModel):
         readonly=True,
         copy=False,
         help="The refusals an expiry manager overrode on this document, with the reason; an override is "
-        "spent when the document's action is done (a backorder does not inherit it).",
+        "spent when the document's action is done (a backorder does not inherit it), replaced when granted "
+        "again, or withdrawn by a manager.",
     )
     qualification_alert = fields.Text(
         string="Qualification Problems",

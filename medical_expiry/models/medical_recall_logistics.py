@@ -1,5 +1,7 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import Command, api, models
 from odoo.tools import SQL, float_compare
 
@@ -19,20 +21,55 @@ class MedicalRecallLogistics(models.AbstractModel):
     @api.model
     def _create_recovery_transfers(self, recall):
         """Unreserve, redirect and prepare every transfer that brings the units of ``recall`` back."""
-        self._unreserve_open_deliveries(recall)
+        self._unreserve_open_deliveries(recall.lot_ids)
         self._redirect_transit_to_quarantine(recall)
         quarantine_moves = self._create_quarantine_transfers(recall)
         self._create_customer_returns(recall)
         self._create_supplier_returns(recall, quarantine_moves)
 
     @api.model
-    def _unreserve_open_deliveries(self, recall):
-        """Take the recalled lots out of open deliveries, which then reserve other lots if they can."""
-        lines = self.env["medical.recall.trace"]._get_open_delivery_lines(recall.lot_ids)
+    def _unreserve_open_deliveries(self, lots):
+        """Take ``lots``, which may not leave (recalled, expired), out of the open deliveries, which then
+        reserve other lots if they can; each transfer says in its chatter which lots were taken off it.
+
+        Transfers taking the lots to quarantine, back to their supplier or to scrap keep them: that is how
+        bad stock is taken out of the way."""
+        lines = self.env["medical.recall.trace"]._get_open_delivery_lines(lots)
+        if not lines:
+            return
+        notes = {
+            picking: self._unreserved_note(lines.filtered(lambda line, p=picking: line.picking_id == p))
+            for picking in lines.picking_id
+        }
         moves = lines.move_id
         lines.unlink()
-        # The outbound guard refuses the recalled lots: what is reserved instead is sellable stock.
+        # The outbound guard refuses these lots: what is reserved instead is sellable stock.
         moves.filtered(lambda move: move.state in ("confirmed", "partially_available"))._action_assign()
+        for picking, note in notes.items():
+            picking.message_post(body=note)
+
+    @api.model
+    def _unreserved_note(self, lines):
+        """The chatter note of a transfer whose ``lines`` were taken off it, in its company's language."""
+        company_env = self.with_context(lang=lines.company_id[:1]._expiry_lang()).env
+        reasons = dict(lines.lot_id._fields["block_reason"]._description_selection(company_env))
+        return Markup("%s<ul>%s</ul>") % (
+            company_env._(
+                "These lots may not leave and were taken off this transfer, which reserves other stock if "
+                "there is some:"
+            ),
+            Markup("").join(
+                Markup("<li>%s</li>")
+                % company_env._(
+                    "Lot %(lot)s (%(quantity)s %(unit)s): %(reason)s",
+                    lot=line.lot_id.name,
+                    quantity=line.quantity,
+                    unit=line.product_uom_id.with_env(company_env).name,
+                    reason=reasons.get(line.lot_id.block_reason) or company_env._("blocked"),
+                )
+                for line in lines
+            ),
+        )
 
     @api.model
     def _redirect_transit_to_quarantine(self, recall):

@@ -102,3 +102,15 @@ class TestTextsInTheReadersLanguage(MedicalExpiryCase):
         self.assertIn("建议使用截止日期", arch)
         self.assertIn("近效期预警日期", arch)
         self.assertNotIn("食用", arch)
+
+    def test_an_expired_lot_taken_off_a_delivery_is_noted_in_chinese(self):
+        lot = self._create_lot(self.syringe, 20, name="SYR-OFF", quantity=5)
+        delivery = self._create_picking(self.syringe, 3)
+        self.assertEqual(delivery.move_line_ids.lot_id, lot)
+        self._age_lots(lot, 22)
+        Lot = self.env["stock.lot"].with_context(lang="en_US")
+        Lot._block_expired_lots(lot)
+        Lot._cron_report_expired_stock()
+        self.assertFalse(delivery.move_line_ids)
+        self.assertIn("已从本调拨单中撤下", delivery.message_ids[0].body)
+        self.assertRegex(delivery.message_ids[0].body, r"批次 SYR-OFF（3.0 .+）：已过期")

@@ -134,6 +134,100 @@ class TestReturnOverrideAcrossWizards(RecallCase):
         self.assertFalse(receipt.medical_override_ids)
         self.assertFalse(self._audit_rows(receipt, "override_grant"))
 
+    def _granted(self, receipt, reason="Bought through a distributor"):
+        return self.env["medical.override"].with_user(self.manager)._grant(receipt, "customer_return", reason)
+
+    def _withdraw(self, override, user, reason):
+        wizard = (
+            self.env["medical.override.withdraw.wizard"]
+            .with_user(user)
+            .create({"override_id": override.id, "reason": reason})
+        )
+        return wizard.action_confirm()
+
+    def test_a_manager_withdraws_a_pending_override_and_the_return_is_refused_again(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        override = self._granted(receipt)
+        action = override.with_user(self.manager).action_withdraw()
+        self.assertEqual(action["res_model"], "medical.override.withdraw.wizard")
+        self._withdraw(override, self.manager, "Granted on the wrong transfer")
+        self.assertEqual(override.state, "withdrawn")
+        self.assertEqual(
+            (override.withdrawn_by_id, override.withdraw_reason, override.spent_at),
+            (self.manager, "Granted on the wrong transfer", False),
+        )
+        self.assertTrue(override.withdrawn_at)
+        row = self._audit_rows(receipt, "override_withdraw")
+        self.assertEqual((row.reason, row.user_id), ("Granted on the wrong transfer", self.manager))
+        with self.assertRaisesRegex(UserError, "was never delivered to Clinic"):
+            receipt.with_user(self.manager).button_validate()
+        self.assertNotEqual(receipt.state, "done")
+        self.assertEqual(override.state, "withdrawn", "never spent by a validation it did not serve")
+
+    def test_only_a_manager_withdraws_only_a_pending_override_with_a_reason(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        override = self._granted(receipt)
+        with self.assertRaises(AccessError):
+            override.with_user(self.stock_user).action_withdraw()
+        with self.assertRaises(AccessError):
+            override.with_user(self.stock_user)._withdraw("Not mine to keep")
+        with self.assertRaisesRegex(UserError, "Say why the override is withdrawn"):
+            self._withdraw(override, self.manager, "   ")
+        override.invalidate_recordset()
+        self.assertEqual(override.state, "pending")
+        self.assertFalse(override.withdrawn_by_id)
+        self.assertFalse(self._audit_rows(receipt, "override_withdraw"))
+        receipt.with_user(self.manager).button_validate()
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(override.state, "spent")
+        with self.assertRaisesRegex(UserError, "This override is Spent: only a pending override"):
+            self._withdraw(override, self.manager, "Too late")
+        override.invalidate_recordset()
+        self.assertEqual(override.state, "spent")
+        self.assertFalse(self._audit_rows(receipt, "override_withdraw"))
+
+    def test_an_override_granted_again_shows_the_first_as_replaced_not_spent(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        first = self._granted(receipt, "Bought through a distributor")
+        second = self._granted(receipt, "Bought through the clinic's wholesaler")
+        self.assertEqual((first.state, first.replaced_by_id, first.spent_at), ("replaced", second, False))
+        self.assertEqual(second.state, "pending")
+        with self.assertRaisesRegex(UserError, "This override is Replaced"):
+            self._withdraw(first, self.manager, "Old one")
+        receipt.with_user(self.manager).button_validate()
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(
+            [(override.state, bool(override.spent_at)) for override in (first, second)],
+            [("replaced", False), ("spent", True)],
+        )
+
+    def test_nobody_withdraws_or_restores_an_override_by_rpc(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        override = self._granted(receipt)
+        other = self._granted(self._return_from_clinic(self.lot, 2, 2))
+        forged = {
+            "state": "withdrawn",
+            "withdrawn_by_id": self.manager.id,
+            "withdrawn_at": fields.Datetime.now(),
+            "withdraw_reason": "Written by the client",
+            "replaced_by_id": other.id,
+        }
+        for user in (self.stock_user, self.manager):
+            for name, value in forged.items():
+                with self.assertRaises(AccessError):
+                    override.with_user(user).write({name: value})
+        self._withdraw(other, self.manager, "Granted on the wrong transfer")
+        for user in (self.stock_user, self.manager):
+            with self.assertRaises(AccessError):
+                other.with_user(user).write({"state": "pending", "withdrawn_at": False})
+        (override | other).invalidate_recordset()
+        self.assertEqual(
+            (override.state, override.withdrawn_at, override.withdraw_reason, override.replaced_by_id.id),
+            ("pending", False, False, False),
+        )
+        self.assertEqual(other.state, "withdrawn")
+        self.assertFalse(self._audit_rows(receipt, "override_withdraw"))
+
 
 @tagged("post_install", "-at_install")
 class TestQualificationOverrideAcrossWizards(QualificationCase):

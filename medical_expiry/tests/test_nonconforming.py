@@ -310,6 +310,46 @@ class TestNonconforming(NonconformingCase):
         Lot._cron_report_expired_stock()
         self.assertEqual(self.Register.search([("lot_id", "=", expired.id)]), entries, "not registered again")
 
+    def test_the_nightly_job_takes_expired_stock_off_open_deliveries(self):
+        expiring = self._create_lot(self.strips, 20, quantity=10, name="NC-RESERVED")
+        delivery = self._create_picking(self.strips, 4)
+        self.env["stock.move.line"].create(
+            {
+                "move_id": delivery.move_ids.id,
+                "picking_id": delivery.id,
+                "product_id": self.strips.id,
+                "product_uom_id": self.strips.uom_id.id,
+                "location_id": self.stock.id,
+                "location_dest_id": delivery.location_dest_id.id,
+                "lot_id": expiring.id,
+                "quantity": 4,
+            }
+        )
+        sound = self._create_lot(self.strips, 400, quantity=20, name="NC-SOUND")
+        self._age_lots(expiring, 22)
+        Lot = self.env["stock.lot"]
+        Lot._block_expired_lots(expiring)
+        Lot._cron_report_expired_stock()
+        entry = self.Register.search([("lot_id", "=", expiring.id)])
+        self.assertEqual(
+            (entry.source_location_id, entry.quantity), (self.stock, 10), "all of it, reserved too"
+        )
+        self.assertEqual(
+            [(line.lot_id, line.quantity) for line in entry.intake_picking_id.move_line_ids], [(expiring, 10)]
+        )
+        self.assertEqual([(line.lot_id, line.quantity) for line in delivery.move_line_ids], [(sound, 4)])
+        self.assertEqual(delivery.state, "assigned")
+        note = delivery.message_ids[0]
+        self.assertIn("taken off this transfer", note.body)
+        self.assertIn("Lot NC-RESERVED (4.0 Units): Expired", note.body)
+        # Run again, it writes nothing: the register's own transfer keeps the lot.
+        messages, audit = delivery.message_ids, self.env["medical.audit.log"].search_count([])
+        Lot._cron_report_expired_stock()
+        self.assertEqual(self.Register.search([("lot_id", "=", expiring.id)]), entry)
+        self.assertEqual(entry.intake_picking_id.move_line_ids.lot_id, expiring)
+        self.assertEqual(delivery.message_ids, messages)
+        self.assertEqual(self.env["medical.audit.log"].search_count([]), audit)
+
     def test_the_nightly_feed_drains_a_backlog_in_bounded_runs(self):
         lots = self.env["stock.lot"]
         for index in range(3):

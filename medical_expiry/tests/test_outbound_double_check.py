@@ -87,6 +87,57 @@ class TestOutboundDoubleCheck(MedicalExpiryCase):
             delivery.button_validate()
         self.assertEqual(delivery.state, "assigned")
 
+    def _reserved_delivery(self, quantity=5, reserver=None):
+        """A delivery of syringes waiting, then reserved by ``reserver`` clicking Check Availability."""
+        delivery = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.out_type_id.id,
+                "partner_id": self.customer.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": self.syringe.name,
+                            "product_id": self.syringe.id,
+                            "product_uom_qty": quantity,
+                            "location_id": self.stock.id,
+                            "location_dest_id": self.customers.id,
+                        }
+                    )
+                ],
+            }
+        )
+        delivery.move_ids._action_confirm()
+        delivery.move_line_ids.unlink()
+        delivery.with_user(reserver or self.manager).action_assign()
+        self.assertEqual(delivery.move_ids.quantity, quantity)
+        return delivery
+
+    def test_who_only_reserved_is_no_picker_and_may_check(self):
+        delivery = self._reserved_delivery()
+        self.assertFalse(delivery.move_line_ids.medical_picked_by_id, "the reservation picks nobody")
+        delivery.move_ids.with_user(self.stock_user).picked = True
+        self.assertEqual(delivery.move_line_ids.medical_picked_by_id, self.stock_user)
+        # Check Availability again (a line topped up by the reservation) leaves the picker as it was.
+        delivery.with_user(self.manager).action_assign()
+        self.assertEqual(delivery.move_line_ids.medical_picked_by_id, self.stock_user)
+        check = self._checked(delivery, self.manager)
+        self.assertEqual((check.state, check.checker_id), ("done", self.manager))
+        delivery.with_user(self.stock_user).button_validate()
+        self.assertEqual(delivery.state, "done")
+
+    def test_who_ticked_the_line_picked_cannot_check_it(self):
+        delivery = self._reserved_delivery(reserver=self.compliance_officer)
+        delivery.move_line_ids.with_user(self.manager).write({"picked": True})
+        self.assertEqual(delivery.move_line_ids.medical_picked_by_id, self.manager)
+        check = self.Check.with_user(self.compliance_officer)._start(delivery)
+        with self.assertRaisesRegex(UserError, "picked by you"):
+            check.line_ids.with_user(self.manager).action_confirm()
+        check.line_ids.invalidate_recordset()
+        self.assertEqual((check.line_ids.result, check.line_ids.checker_id.id), ("pending", False))
+        # The lot changed by hand in the detailed operations: whoever changed it picked the line.
+        delivery.move_line_ids.with_user(self.compliance_officer).write({"lot_id": self.lot_2.id})
+        self.assertEqual(delivery.move_line_ids.medical_picked_by_id, self.compliance_officer)
+
     def test_client_cannot_name_the_picker(self):
         delivery = self._picked_delivery()
         line = delivery.move_line_ids.with_user(self.stock_user)
@@ -94,6 +145,25 @@ class TestOutboundDoubleCheck(MedicalExpiryCase):
         self.assertEqual(line.medical_picked_by_id, self.stock_user)
         line.write({"medical_picked_by_id": self.manager.id})
         self.assertEqual(line.medical_picked_by_id, self.stock_user)
+        made = (
+            self.env["stock.move.line"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "move_id": delivery.move_ids.id,
+                    "picking_id": delivery.id,
+                    "product_id": self.syringe.id,
+                    "product_uom_id": self.syringe.uom_id.id,
+                    "location_id": self.stock.id,
+                    "location_dest_id": delivery.location_dest_id.id,
+                    "lot_id": self.lot_2.id,
+                    "quantity": 1,
+                    "medical_picked_by_id": False,
+                }
+            )
+        )
+        made.invalidate_recordset()
+        self.assertEqual(made.medical_picked_by_id, self.manager, "whoever makes a line by hand picked it")
 
     def test_line_changed_after_the_check_needs_checking_again(self):
         delivery = self._picked_delivery()

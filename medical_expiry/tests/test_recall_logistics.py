@@ -20,6 +20,7 @@ class TestRecallLogistics(RecallEverywhereCase):
         # Unreserved from the open delivery, which took the sound lot instead.
         self.assertEqual(self.open_delivery.move_line_ids.lot_id, good)
         self.assertEqual(self.open_delivery.move_ids.quantity, 4)
+        self.assertIn("Lot SYR-R1 (6.0 Units): Recall", self.open_delivery.message_ids[0].body)
         # One quarantine transfer per warehouse, reserving exactly the recalled stock.
         to_quarantine = self._pickings(recall, source_usage="internal", destination=self.quarantine)
         to_quarantine_2 = self._pickings(recall, source_usage="internal", destination=self.quarantine_2)

@@ -8,6 +8,7 @@ from . import medical_audit_extract_wizard
 from . import medical_recall_wizard
 from . import medical_recall_resolve_wizard
 from . import medical_return_override_wizard
+from . import medical_override_withdraw_wizard
 from . import medical_lot_import_wizard
 from . import medical_qualification_override_wizard
 from . import medical_qualification_revoke_wizard
