@@ -1,8 +1,9 @@
 """Screenshots of the main screens of a running demo (`make run`), for README.md: docs/*.png.
 
-Usage: python scripts/screenshots.py [BASE_URL] [DB] — headless Chromium driven over the DevTools protocol,
-logged in as admin/admin, who works in the demo distributor in Chinese. Each page shows the demo's own
-documents (see medical_expiry/models/medical_expiry_demo*.py) and is given a few seconds to render.
+Usage: python scripts/screenshots.py [BASE_URL] [DB] [FILE.png ...] — headless Chromium driven over the
+DevTools protocol, logged in as admin/admin, who works in the demo distributor in Chinese; the files named
+only, if any (e.g. `stock-inspection.png`). Each page shows the demo's own documents (see
+medical_expiry/models/medical_expiry_demo*.py) and is given a few seconds to render.
 """
 
 import base64
@@ -116,14 +117,10 @@ class Browser:
         self.process.terminate()
 
 
-def main():
-    info, session = rpc("/web/session/authenticate", {"db": DB, "login": "admin", "password": "admin"})
-    # Admin works in the demo distributor (medical.expiry.demo), in Chinese: every screen shows its data.
-    company = info["user_companies"]["current_company"]
-
-    def find(model, domain):
-        return search_id(session, company, model, domain)
-
+def pages(find):
+    """The screens to take, as (file, url), from the demo's own records: README's screens first, then the
+    GSP flows met mid-way (first-business approval, stock inspection, outbound double-check, non-conforming
+    goods)."""
     lot = find("stock.lot", [("name", "=", "MSK2410B")])
     recall = find("medical.recall", [("state", "=", "in_progress")])
     purchase = find(
@@ -145,22 +142,49 @@ def main():
             ("move_line_ids.lot_id.name", "=", "MSK2410B"),
         ],
     )
+    approval = find(
+        "medical.first.business.approval", [("holder", "=", "partner"), ("state", "=", "approved")]
+    )
+    inspection_under_way = find("medical.stock.inspection", [("state", "=", "in_progress")])
+    inspection_closed = find("medical.stock.inspection", [("state", "=", "done")])
+    double_check = find("medical.outbound.check", [("state", "=", "checking")])
+    destroyed = find("medical.nonconforming", [("state", "=", "done"), ("disposition", "=", "destroy")])
+    action = "/odoo/action-medical_expiry."
+    # Headless Chromium has no PDF viewer: a report's HTML rendering is the same template as its PDF.
+    report = "/report/html/medical_expiry."
+    return [
+        ("workbench-kanban.png", action + "action_expiry_workbench"),
+        ("workbench-pivot.png", action + "action_expiry_workbench?view_type=pivot"),
+        ("lot-form.png", f"{action}action_lot_expiry/{lot}"),
+        ("delivery-warning.png", f"/odoo/action-stock.action_picking_tree_all/{delivery}"),
+        ("recall-form.png", f"{action}action_medical_recall/{recall}"),
+        ("qualifications.png", action + "action_medical_qualification"),
+        ("purchase-qualification.png", f"/odoo/action-purchase.purchase_form_action/{purchase}"),
+        ("audit-log.png", action + "action_medical_audit_log"),
+        ("inbound-voucher.png", f"{report}report_inbound_voucher/{receipt}"),
+        # The manager's dashboard: charts of the last twelve months (the demo's past year).
+        ("dashboard.png", action + "action_expiry_dashboard"),
+        ("first-business-approval.png", f"{action}action_medical_first_business_approval/{approval}"),
+        ("stock-inspection.png", f"{action}action_medical_stock_inspection/{inspection_under_way}"),
+        ("stock-inspection-record.png", f"{report}report_stock_inspection/{inspection_closed}"),
+        ("outbound-double-check.png", f"{action}action_medical_outbound_check/{double_check}"),
+        ("nonconforming-register.png", action + "action_medical_nonconforming"),
+        ("nonconforming-form.png", f"{action}action_medical_nonconforming/{destroyed}"),
+        ("destruction-record.png", f"{report}report_nonconforming_destruction/{destroyed}"),
+    ]
+
+
+def main():
+    info, session = rpc("/web/session/authenticate", {"db": DB, "login": "admin", "password": "admin"})
+    # Admin works in the demo distributor (medical.expiry.demo), in Chinese: every screen shows its data.
+    company = info["user_companies"]["current_company"]
+    only = set(sys.argv[3:])
+    table = pages(lambda model, domain: search_id(session, company, model, domain))
     browser = Browser(session, company)
     try:
-        browser.shot("/odoo/action-medical_expiry.action_expiry_workbench", "workbench-kanban.png")
-        browser.shot(
-            "/odoo/action-medical_expiry.action_expiry_workbench?view_type=pivot", "workbench-pivot.png"
-        )
-        browser.shot(f"/odoo/action-medical_expiry.action_lot_expiry/{lot}", "lot-form.png")
-        browser.shot(f"/odoo/action-stock.action_picking_tree_all/{delivery}", "delivery-warning.png")
-        browser.shot(f"/odoo/action-medical_expiry.action_medical_recall/{recall}", "recall-form.png")
-        browser.shot("/odoo/action-medical_expiry.action_medical_qualification", "qualifications.png")
-        browser.shot(f"/odoo/action-purchase.purchase_form_action/{purchase}", "purchase-qualification.png")
-        browser.shot("/odoo/action-medical_expiry.action_medical_audit_log", "audit-log.png")
-        # Headless Chromium has no PDF viewer: the voucher's HTML rendering is the same template.
-        browser.shot(f"/report/html/medical_expiry.report_inbound_voucher/{receipt}", "inbound-voucher.png")
-        # The manager's dashboard: charts of the last twelve months (the demo's past year).
-        browser.shot("/odoo/action-medical_expiry.action_expiry_dashboard", "dashboard.png")
+        for name, url in table:
+            if not only or name in only:
+                browser.shot(url, name)
     finally:
         browser.close()
 

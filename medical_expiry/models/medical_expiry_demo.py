@@ -115,6 +115,10 @@ class MedicalExpiryDemo(models.AbstractModel):
     @api.model
     def _demo_load(self):
         """The demo data's entry point: the demo company, its data and documents, admin working in it."""
+        if self._demo_lang() != "en_US":
+            # Odoo loads the module's terms once installed, after its demo: what the demo stores from a
+            # translated term (an inspection plan's frequency in its name) is written in Chinese only so.
+            self.env["ir.module.module"]._load_module_terms(["medical_expiry"], [self._demo_lang()])
         company = self._demo_create_company()
         self.env["ir.model.data"]._update_xmlids(
             [{"xml_id": "medical_expiry.demo_company", "record": company, "noupdate": True}]

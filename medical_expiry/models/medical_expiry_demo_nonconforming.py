@@ -33,6 +33,7 @@ class MedicalExpiryDemo(models.AbstractModel):
                 warehouse_user,
                 destroyed.with_user(warehouse_user).action_destroy(),
                 "在质量部见证下粉碎销毁。",
+                meaning="execution",
                 witness_ids=[(6, 0, quality.ids)],
             )
         returned = crushed.with_user(quality)

@@ -156,13 +156,13 @@ class MedicalFirstBusinessApproval(models.Model):
         ]
 
     def _checklist_html(self, items):
+        no_end = self.env._("no end")
         rows = Markup("").join(
             Markup("<tr><td>{mark}</td><td>{label}</td><td>{documents}</td></tr>").format(
                 mark="✔" if documents else "✘",
                 label=label,
                 documents=", ".join(
-                    f"{document.number} ({document.date_end or self.env._('no end')})"
-                    for document in documents
+                    f"{document.number} ({document.date_end or no_end})" for document in documents
                 )
                 or self.env._("Missing or lapsed"),
             )

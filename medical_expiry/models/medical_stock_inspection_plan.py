@@ -67,8 +67,11 @@ class MedicalStockInspectionPlan(models.Model):
 
     @api.depends("warehouse_id", "location_id", "frequency")
     def _compute_name(self):
-        frequencies = dict(self._fields["frequency"]._description_selection(self.env))
+        """The place and the frequency, in the company's language: the name is stored, and read by its
+        inspectors whoever made the plan."""
         for plan in self:
+            company_env = plan.with_context(lang=plan.company_id._expiry_lang()).env
+            frequencies = dict(self._fields["frequency"]._description_selection(company_env))
             place = plan.location_id.display_name or plan.warehouse_id.name or ""
             plan.name = f"{place} · {frequencies.get(plan.frequency, '')}"
 

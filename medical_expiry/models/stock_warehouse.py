@@ -12,7 +12,7 @@ class StockWarehouse(models.Model):
         """
         return self._get_special_location(
             [("is_quarantine", "=", True), ("is_nonconforming", "=", False)],
-            {"name": self.env._("Quarantine"), "is_quarantine": True},
+            {"name": self._company_env()._("Quarantine"), "is_quarantine": True},
         )
 
     def _get_nonconforming_location(self):
@@ -21,11 +21,16 @@ class StockWarehouse(models.Model):
         return self._get_special_location(
             [("is_nonconforming", "=", True)],
             {
-                "name": self.env._("Non-Conforming (Red Zone)"),
+                "name": self._company_env()._("Non-Conforming (Red Zone)"),
                 "is_quarantine": True,
                 "is_nonconforming": True,
             },
         )
+
+    def _company_env(self):
+        """The environment in the company's language: a location made on demand, often by a nightly job,
+        is named for the company's staff, not for whoever happened to trigger it."""
+        return self.with_context(lang=self.company_id._expiry_lang()).env
 
     def _get_special_location(self, domain, vals):
         """The warehouse's first internal location matching ``domain``, else one made of ``vals`` under its

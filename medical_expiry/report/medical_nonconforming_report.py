@@ -44,4 +44,7 @@ class ReportNonconformingDestruction(models.AbstractModel):
             "location_id",
             "scrap_id",
         )
-        return [[cell(entry, entry._fields[name]) for name in names]]
+        row = [cell(entry, entry._fields[name]) for name in names]
+        # 有效期至 D is a calendar date of the company, printed as the label reads, not a moment.
+        row[names.index("expiration_date")] = entry.company_id._expiry_date_of(entry.expiration_date) or None
+        return [row]

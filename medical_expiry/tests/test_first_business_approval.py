@@ -88,6 +88,13 @@ class TestFirstBusinessApproval(QualificationCase):
             order.button_confirm()
         self.assertEqual(order.state, "draft")
 
+    def test_the_checklist_reads_in_the_readers_language(self):
+        """A document without an end reads 长期有效 in a Chinese checklist, not English."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self._qualify(self.supplier, "business_licence", None, number="BL-NO-END")
+        approval = self._approval(self.supplier).with_context(lang="zh_CN")
+        self.assertIn("BL-NO-END (长期有效)", approval.checklist)
+
     def test_purchase_of_approved_devices_from_an_approved_supplier_is_confirmed(self):
         self._approve(self.supplier)
         self._approve(self.syringe.product_tmpl_id)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
@@ -135,6 +137,26 @@ class TestNonconforming(NonconformingCase):
             scrap.name,
         ):
             self.assertIn(expected, text)
+
+    def test_the_destruction_record_prints_the_expiry_date_the_label_reads(self):
+        """有效期至 D is a calendar date of the company: printed as D, not as the moment it ends."""
+        entry = self._report()
+        expiry = self.company._expiry_date_of(self.damaged.expiration_date)
+        self.assertEqual(expiry, self.company._expiry_today() + timedelta(days=100))
+        Report = self.env["report.medical_expiry.report_nonconforming_destruction"]
+        for tz in ("Asia/Shanghai", "Pacific/Auckland"):  # the reader's zone changes nothing
+            self.assertEqual(Report.with_context(tz=tz)._rows(entry)[0][2], expiry, tz)
+        _pdf, text = self._render_pdf("medical_expiry.action_report_nonconforming_destruction", entry)
+        self.assertIn(str(expiry), text)
+
+    def test_the_red_zone_made_by_a_nightly_job_is_named_in_the_company_language(self):
+        """The job runs in no one's language: the red zone and the quarantine it makes are named for the
+        company's staff, in the company's language."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.company.partner_id.lang = "zh_CN"
+        warehouse = self.warehouse_2.with_context(lang="en_US")
+        self.assertEqual(warehouse._get_nonconforming_location().name, "不合格品区（红区）")
+        self.assertEqual(warehouse._get_quarantine_location().name, "隔离区")
 
     def test_expired_goods_are_destroyed_with_one_signature(self):
         """The destruction's signature covers the scrap of an expired lot: no second scrap signature."""

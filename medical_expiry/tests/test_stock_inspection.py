@@ -82,6 +82,18 @@ class TestStockInspection(StockInspectionCase):
         self.plan.frequency = "quarterly"
         self.assertEqual(self.plan._period_of(day), (date(2026, 4, 1), date(2026, 6, 30)))
 
+    def test_a_plan_is_named_in_the_company_language(self):
+        """The name is stored and read by the company's inspectors, whoever created the plan."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["medical_expiry"], ["zh_CN"])
+        self.company.partner_id.lang = "zh_CN"
+        plan = (
+            self.env["medical.stock.inspection.plan"]
+            .with_context(lang="en_US")
+            .create({"warehouse_id": self.warehouse_2.id, "frequency": "quarterly"})
+        )
+        self.assertEqual(plan.name, f"{self.warehouse_2.name} · 每季度")
+
     def test_a_plan_on_a_location_inspects_that_location_only(self):
         shelf = self.env["stock.location"].create(
             {"name": "Shelf A", "usage": "internal", "location_id": self.stock.id}
