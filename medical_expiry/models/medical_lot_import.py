@@ -320,7 +320,7 @@ class MedicalLotImport(models.AbstractModel):
         created = (
             self.env["stock.lot"]
             .with_context(tracking_disable=True)
-            .create(
+            ._create_imported_lots_sql(
                 [
                     {
                         "name": row["lot_name"],
@@ -337,7 +337,7 @@ class MedicalLotImport(models.AbstractModel):
         lots.update(zip(new_lots, created, strict=True))
         self._import_stock(rows, lots, filename)
         imported = self.env["stock.lot"].browse(dict.fromkeys(lot.id for lot in lots.values()))
-        self.env["medical.audit.log"]._log(
+        self.env["medical.audit.log"]._log_batch(
             imported,
             "import",
             new_values=self._audit_values(rows, lots, filename),
