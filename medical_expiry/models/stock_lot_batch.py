@@ -61,10 +61,24 @@ class StockLot(models.Model):
         products = self.env["product.product"].browse({vals["product_id"] for vals in vals_list})
         # In the cache for all products at once: each lot's values read them product by product.
         products.mapped(lambda product: (product.medical_device_class, product.use_expiration_date))
+        # Lots of a file share a few hundred dates: each is made a calendar date once.
+        calendar = {}
         vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
-            self._store_expiry_as_calendar_date(vals)
-            vals["expiration_date"] = fields.Datetime.to_datetime(vals.get("expiration_date")) or False
+            key = (vals["product_id"], vals["company_id"], vals.get("expiration_date"))
+            if key not in calendar:
+                self._store_expiry_as_calendar_date(vals)
+                calendar[key] = fields.Datetime.to_datetime(vals.get("expiration_date")) or False
+            vals["expiration_date"] = calendar[key]
+        local_dates = {
+            (vals["company_id"], vals["expiration_date"]): None
+            for vals in vals_list
+            if vals["expiration_date"]
+        }
+        for company_id, expiration_date in local_dates:
+            local_dates[company_id, expiration_date] = companies.browse(company_id)._expiry_date_of(
+                expiration_date
+            )
         levels = self._expiry_levels_of(
             [(vals["company_id"], vals["product_id"], vals["expiration_date"]) for vals in vals_list]
         )
@@ -87,10 +101,7 @@ class StockLot(models.Model):
             "alert_date": ("timestamp", [product_date(vals, "alert_time") for vals in vals_list]),
             "expiry_date_local": (
                 "date",
-                [
-                    companies.browse(vals["company_id"])._expiry_date_of(vals["expiration_date"]) or None
-                    for vals in vals_list
-                ],
+                [local_dates.get((vals["company_id"], vals["expiration_date"])) for vals in vals_list],
             ),
             "expiry_state": ("varchar", [state for state, _rule, _until in levels]),
             "expiry_rule_id": ("int", [rule_id or None for _state, rule_id, _until in levels]),

@@ -77,3 +77,28 @@ class TestLotBatch(MedicalExpiryCase):
         with self.assertRaises(ValidationError):
             Lot._create_imported_lots_sql([vals])
         self.assertEqual(Lot.search_count([("name", "=", "DUP-1")]), 1)
+
+    def test_import_leaves_lot_locations_and_a_whole_audit_chain(self):
+        self.syringe.default_code = "SYR-001"
+        expires = self.company._expiry_today() + timedelta(days=300)
+        rows = [
+            ("ONE-PLACE", self.stock, 5),
+            ("TWO-PLACES", self.stock, 3),
+            ("TWO-PLACES", self.stock_2, 4),
+        ]
+        content = "product,lot,expiration_date,quantity,location\n" + "".join(
+            f"SYR-001,{lot},{expires},{quantity},{location.complete_name}\n"
+            for lot, location, quantity in rows
+        )
+        self.env["medical.lot.import"]._run(content.encode(), "lots.csv", "all_or_nothing")
+        one_place, two_places = (
+            self.env["stock.lot"].search([("name", "=", name)]) for name in ("ONE-PLACE", "TWO-PLACES")
+        )
+        self.assertEqual(
+            (one_place.location_id, two_places.location_id), (self.stock, self.env["stock.location"])
+        )
+        self.assertEqual((one_place.product_qty, two_places.product_qty), (5, 7))
+        self.assertEqual(len(self._audit_rows(one_place | two_places, "import")), 2)
+        _checked, broken, missing = self.env["medical.audit.log"]._verify_chain()
+        self.assertFalse(broken)
+        self.assertIsNone(missing)
