@@ -315,18 +315,23 @@ class MedicalLotImport(models.AbstractModel):
             key = (row["product"].id, row["lot_name"])
             if key not in lots:
                 new_lots.setdefault(key, row)
+        company = self.env.company
+        expiration_dates = {
+            day: company._expiry_datetime_of(day)
+            for day in {row["expiration_date"] for row in new_lots.values()}
+        }
         # The audit log records the import: a "Lot created" message on each lot's chatter, or the importer
         # following thousands of lots, would not add to it.
         created = (
             self.env["stock.lot"]
             .with_context(tracking_disable=True)
-            .create(
+            ._create_imported_lots_sql(
                 [
                     {
                         "name": row["lot_name"],
                         "product_id": row["product"].id,
-                        "company_id": self.env.company.id,
-                        "expiration_date": self.env.company._expiry_datetime_of(row["expiration_date"]),
+                        "company_id": company.id,
+                        "expiration_date": expiration_dates[row["expiration_date"]],
                         "production_date": row["production_date"],
                         "sterilisation_lot": row["sterilisation_lot"],
                     }
@@ -337,7 +342,7 @@ class MedicalLotImport(models.AbstractModel):
         lots.update(zip(new_lots, created, strict=True))
         self._import_stock(rows, lots, filename)
         imported = self.env["stock.lot"].browse(dict.fromkeys(lot.id for lot in lots.values()))
-        self.env["medical.audit.log"]._log(
+        self.env["medical.audit.log"]._log_batch(
             imported,
             "import",
             new_values=self._audit_values(rows, lots, filename),

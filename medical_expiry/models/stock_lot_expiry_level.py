@@ -82,25 +82,33 @@ class StockLot(models.Model):
 
     @api.depends("expiration_date", "product_id", "company_id")
     def _compute_expiry_level(self):
-        lots = SQL(
-            "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::timestamp[])"
-            " AS src(id, company_id, product_id, expiration_date)",
-            list(range(len(self))),
-            [lot.company_id.id or None for lot in self],
-            [lot.product_id.id or None for lot in self],
-            [lot.expiration_date or None for lot in self],
+        levels = self._expiry_levels_of(
+            [(lot.company_id.id, lot.product_id.id, lot.expiration_date) for lot in self]
         )
-        self.env.cr.execute(self.env["medical.expiry.rule"]._lot_levels_sql(lots))
-        levels = {index: row for index, *row in self.env.cr.fetchall()}
         rules = self.env["medical.expiry.rule"]
         now = self.env.cr.now()
-        for index, lot in enumerate(self):
-            _days, state, rule_id, level_until = levels.get(index, (False, "no_expiry", False, False))
+        for lot, (state, rule_id, level_until) in zip(self, levels, strict=True):
             if (lot.expiry_state, lot.expiry_rule_id.id) != (state, rule_id):
                 lot.expiry_level_changed_at = now
             lot.expiry_state = state
             lot.expiry_rule_id = rules.browse(rule_id)
             lot.expiry_level_until = level_until
+
+    @api.model
+    def _expiry_levels_of(self, lots):
+        """(state, rule id, level until) of each (company id, product id, expiration date) of ``lots``, in
+        one query: the level the stored compute gives, for lots in memory or not yet created."""
+        source = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::timestamp[])"
+            " AS src(id, company_id, product_id, expiration_date)",
+            list(range(len(lots))),
+            [company_id or None for company_id, _product_id, _date in lots],
+            [product_id or None for _company_id, product_id, _date in lots],
+            [expiration_date or None for _company_id, _product_id, expiration_date in lots],
+        )
+        self.env.cr.execute(self.env["medical.expiry.rule"]._lot_levels_sql(source))
+        levels = {index: tuple(row) for index, _days, *row in self.env.cr.fetchall()}
+        return [levels.get(index, ("no_expiry", False, False)) for index in range(len(lots))]
 
     @api.depends("expiration_date", "company_id")
     def _compute_days_to_expiry(self):

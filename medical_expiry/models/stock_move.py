@@ -53,7 +53,9 @@ class StockMove(models.Model):
             raise UserError(self.env._("Only confirmed moves outside any transfer can be done at once."))
         self.env["stock.quant"].sudo()._apply_incoming_move_lines(self.move_line_ids)
         now = fields.Datetime.now()
-        self.write({"state": "done", "date": now, "picked": True})
+        self.write({"state": "done", "date": now})
+        # Writing picked again would write it again on every line (stock's inverse): only where it is not.
+        self.filtered(lambda move: not move.picked).write({"picked": True})
         self.move_line_ids.write({"date": now})
         # stock_account's valuation of incoming stock: a layer per move at the product's cost.
         layers = self.filtered(lambda move: move._is_in())._create_in_svl()

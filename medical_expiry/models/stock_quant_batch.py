@@ -13,51 +13,6 @@ class StockQuant(models.Model):
     _inherit = "stock.quant"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _create_empty_lot_quants(self, keys):
-        """Create, in one statement, the empty quants (no package, no owner) of the (product id, location
-        id, lot id) ``keys`` that have none yet; returns them.
-
-        Odoo creates a quant one record at a time when a move line first brings a lot to a location: for a
-        batch of lines each bringing a new lot (the historical lot import), that is most of the cost.
-        """
-        if not keys:
-            return self.browse()
-        self.env.flush_all()
-        product_ids, location_ids, lot_ids = (list(column) for column in zip(*keys, strict=True))
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO stock_quant (product_id, location_id, lot_id, quantity, reserved_quantity,
-                                         in_date, create_uid, create_date, write_uid, write_date)
-                SELECT DISTINCT key.product_id, key.location_id, key.lot_id, 0, 0, %(now)s, %(uid)s, %(now)s,
-                       %(uid)s, %(now)s
-                  FROM unnest(%(products)s::int[], %(locations)s::int[], %(lots)s::int[])
-                           AS key(product_id, location_id, lot_id)
-                 WHERE NOT EXISTS (SELECT 1 FROM stock_quant quant
-                                    WHERE quant.product_id = key.product_id
-                                      AND quant.location_id = key.location_id
-                                      AND quant.lot_id = key.lot_id
-                                      AND quant.package_id IS NULL AND quant.owner_id IS NULL)
-             RETURNING id
-                """,
-                now=self.env.cr.now(),
-                uid=self.env.uid,
-                products=product_ids,
-                locations=location_ids,
-                lots=lot_ids,
-            )
-        )
-        quants = self.browse(quant_id for (quant_id,) in self.env.cr.fetchall())
-        # Every cached list of quants (a lot's, a product's, a location's) misses the new ones.
-        self.env.invalidate_all()
-        # The stored fields Odoo computes at creation (company, dates, inventory figures) are computed here.
-        computed = [name for name, field in self._fields.items() if field.store and field.compute]
-        for name in computed:
-            self.env.add_to_compute(self._fields[name], quants)
-        quants._recompute_recordset(computed)
-        return quants
-
-    @api.model
     def _apply_incoming_move_lines(self, move_lines):
         """Move the quantity of each of ``move_lines`` from its source quant to its destination quant, in
         one statement: what ``stock.move.line._action_done`` does with two ``_update_available_quantity``
@@ -65,10 +20,10 @@ class StockQuant(models.Model):
         supplier). Returns the quants written.
 
         Such a source holds no reservation to free and may go negative, and a destination only gains: no
-        line can be refused, so the whole batch is one UPDATE. Each side takes the quant Odoo would take
-        (the lot's quant there without package or owner, the first by id), created first if missing; its
-        incoming date is Odoo's too: now at a location without reservations, else the older of now and
-        the quant's date while it holds stock.
+        line can be refused, so the whole batch is one UPDATE and one INSERT. Each side takes the quant
+        Odoo would take (the lot's quant there without package or owner, the first by id), else a new one
+        (``_create_incoming_lot_quants``); its incoming date is Odoo's too: now at a location without
+        reservations, else the older of now and the quant's date while it holds stock.
         """
         if not move_lines:
             return self.browse()
@@ -102,18 +57,24 @@ class StockQuant(models.Model):
             for _id, product, source, destination, lot, quantity, _unsupported in lines
             for location, sign in ((source, -1), (destination, 1))
         ]
-        self._create_empty_lot_quants([side[:3] for side in sides])
         products, locations_of_sides, lots, quantities = (list(column) for column in zip(*sides, strict=True))
+        delta = SQL(
+            """
+            SELECT product_id, location_id, lot_id, SUM(quantity) AS quantity
+              FROM unnest(%s::int[], %s::int[], %s::int[], %s::numeric[])
+                   AS side(product_id, location_id, lot_id, quantity)
+          GROUP BY product_id, location_id, lot_id
+            """,
+            products,
+            locations_of_sides,
+            lots,
+            quantities,
+        )
+        now, uid = self.env.cr.now(), self.env.uid
         self.env.cr.execute(
             SQL(
                 """
-                WITH delta AS (
-                    SELECT product_id, location_id, lot_id, SUM(quantity) AS quantity
-                      FROM unnest(%(products)s::int[], %(locations)s::int[], %(lots)s::int[],
-                                  %(quantities)s::numeric[])
-                           AS side(product_id, location_id, lot_id, quantity)
-                  GROUP BY product_id, location_id, lot_id
-                ), target AS (
+                WITH delta AS (%(delta)s), target AS (
                     SELECT DISTINCT ON (delta.product_id, delta.location_id, delta.lot_id)
                            quant.id, delta.quantity, delta.location_id = ANY(%(bypassing)s) AS bypasses
                       FROM delta
@@ -132,17 +93,82 @@ class StockQuant(models.Model):
                  WHERE quant.id = target.id
              RETURNING quant.id
                 """,
-                products=products,
-                locations=locations_of_sides,
-                lots=lots,
-                quantities=quantities,
+                delta=delta,
                 bypassing=list(bypassing),
-                now=self.env.cr.now(),
+                now=now,
+                uid=uid,
+            )
+        )
+        updated = self.browse(quant_id for (quant_id,) in self.env.cr.fetchall())
+        created = self._create_incoming_lot_quants(delta, locations)
+        # The lots' single location (stock's stock.lot.location_id), the one stored field the quantities
+        # change: with the quants' creation, what the ORM would recompute after them.
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE stock_lot lot
+                   SET location_id = single.location_id, write_uid = %(uid)s, write_date = %(now)s
+                  FROM (SELECT lot.id, (SELECT CASE WHEN COUNT(DISTINCT quant.location_id) = 1
+                                                    THEN MIN(quant.location_id) END
+                                          FROM stock_quant quant
+                                         WHERE quant.lot_id = lot.id AND quant.quantity > 0) AS location_id
+                          FROM stock_lot lot
+                         WHERE lot.id = ANY(%(lots)s)) AS single
+                 WHERE lot.id = single.id AND lot.location_id IS DISTINCT FROM single.location_id
+                """,
+                lots=list(set(lots)),
+                now=now,
+                uid=uid,
+            )
+        )
+        # Every cached list of quants (a lot's, a product's, a location's) misses the new ones.
+        self.env.invalidate_all()
+        created._validate_fields(["product_id", "location_id", "lot_id"])
+        return updated | created
+
+    @api.model
+    def _create_incoming_lot_quants(self, delta, locations):
+        """Create, in one statement, the quants (no package, no owner) of the (product, location, lot) of
+        ``delta`` (SQL: their quantity) that have none yet; returns them.
+
+        The stored fields the ORM computes for a quant ``_update_available_quantity`` creates are given
+        their values here: company and storage category of the location, next inventory date, the lot's
+        dates, and the counted difference, computed when the ORM flushes, after the lines: minus the
+        quantity they leave.
+        """
+        inventory_dates = {location.id: location._get_next_inventory_date() for location in locations}
+        now = self.env.cr.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH delta AS (%(delta)s)
+                INSERT INTO stock_quant (product_id, location_id, lot_id, quantity, reserved_quantity,
+                                         in_date, company_id, storage_category_id, inventory_date,
+                                         inventory_diff_quantity, inventory_quantity_set, expiration_date,
+                                         removal_date, expiry_date_local,
+                                         create_uid, create_date, write_uid, write_date)
+                SELECT delta.product_id, delta.location_id, delta.lot_id, delta.quantity, 0, %(now)s,
+                       location.company_id, location.storage_category_id, inventory.date,
+                       -delta.quantity, FALSE, lot.expiration_date,
+                       lot.removal_date, lot.expiry_date_local,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM delta
+                  JOIN stock_location location ON location.id = delta.location_id
+                  JOIN stock_lot lot ON lot.id = delta.lot_id
+                  JOIN unnest(%(locations)s::int[], %(dates)s::date[]) AS inventory(location_id, date)
+                    ON inventory.location_id = delta.location_id
+                 WHERE NOT EXISTS (SELECT 1 FROM stock_quant quant
+                                    WHERE quant.product_id = delta.product_id
+                                      AND quant.location_id = delta.location_id
+                                      AND quant.lot_id = delta.lot_id
+                                      AND quant.package_id IS NULL AND quant.owner_id IS NULL)
+             RETURNING id
+                """,
+                delta=delta,
+                locations=list(inventory_dates),
+                dates=[date or None for date in inventory_dates.values()],
+                now=now,
                 uid=self.env.uid,
             )
         )
-        quants = self.browse(quant_id for (quant_id,) in self.env.cr.fetchall())
-        written = ["quantity", "in_date", "write_uid", "write_date"]
-        quants.invalidate_recordset(written)
-        quants.modified(written)
-        return quants
+        return self.browse(quant_id for (quant_id,) in self.env.cr.fetchall())

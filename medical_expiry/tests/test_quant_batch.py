@@ -10,19 +10,27 @@ from .common import MedicalExpiryCase
 @tagged("post_install", "-at_install")
 class TestQuantBatch(MedicalExpiryCase):
     """Incoming inventory moves done at once leave the stock, the quants and the valuation that Odoo's
-    ``_action_done`` leaves, line by line."""
+    ``_action_done``, line by line."""
+
+    maxDiff = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.syringe.standard_price = 3.0
-        cls.bin = cls.env["stock.location"].create({"name": "Bin B", "location_id": cls.stock.id})
+        cls.company.write({"annual_inventory_month": "12", "annual_inventory_day": 31})
+        category = cls.env["stock.storage.category"].create({"name": "Cold"})
+        cls.bin = cls.env["stock.location"].create(
+            {"name": "Bin B", "location_id": cls.stock.id, "storage_category_id": category.id}
+        )
         cls.inventory = cls.syringe.with_company(cls.company).property_stock_inventory
 
     def _inventory_moves(self, prefix):
         """Inventory moves bringing in two lots: KNOWN has 5 on hand since last month, NEW has nothing."""
         known = self._create_lot(self.syringe, 300, name=f"{prefix}-KNOWN", quantity=5)
         known.quant_ids.in_date = fields.Datetime.now() - timedelta(days=30)
+        # KNOWN's stock is in the database before the lines come, as stock on hand is.
+        self.env.flush_all()
         new = self._create_lot(self.syringe, 400, name=f"{prefix}-NEW")
         moves = self.env["stock.move"].create(
             [
@@ -57,6 +65,7 @@ class TestQuantBatch(MedicalExpiryCase):
 
     def _left_by(self, moves, known, new):
         """What the moves left, with the lots' names made alike."""
+        self.env.invalidate_all()
         quants = self.env["stock.quant"].search([("lot_id", "in", (known | new).ids)])
         return {
             "quants": sorted(
@@ -67,6 +76,24 @@ class TestQuantBatch(MedicalExpiryCase):
             "valuation": sorted(
                 moves.stock_valuation_layer_ids.mapped(lambda layer: (layer.quantity, layer.value))
             ),
+            # The stored fields Odoo computes when it creates a quant, and the lots' single location.
+            "computed": sorted(
+                (
+                    quant.lot_id.name.split("-", 1)[1],
+                    quant.location_id.id,
+                    quant.company_id.id,
+                    quant.storage_category_id.id,
+                    quant.inventory_date,
+                    quant.inventory_diff_quantity,
+                    quant.inventory_quantity_set,
+                    quant.reserved_quantity,
+                    quant.expiration_date == quant.lot_id.expiration_date,
+                    quant.removal_date == quant.lot_id.removal_date,
+                    quant.expiry_date_local == quant.lot_id.expiry_date_local,
+                )
+                for quant in quants
+            ),
+            "lot locations": (known.location_id.id, new.location_id.id),
             "known in date kept": known.quant_ids.filtered(
                 lambda quant: quant.location_id == self.stock
             ).in_date
@@ -96,6 +123,11 @@ class TestQuantBatch(MedicalExpiryCase):
             ),
         )
         self.assertEqual(expected["moves"], ({"done"}, {"done"}))
+        self.assertEqual(expected["lot locations"], (self.stock.id, False), "NEW is in two locations")
+        self.assertIn(
+            ("NEW", self.inventory.id, self.company.id, False, False, 10, False, 0, True, True, True),
+            expected["computed"],
+        )
         self.assertTrue(expected["known in date kept"], "an older incoming date stays")
         self.assertEqual(len(expected["valuation"]), 2, "one valuation layer per move")
         new_quant = batch_new.quant_ids.filtered(lambda quant: quant.location_id == self.bin)
