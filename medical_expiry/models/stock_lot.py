@@ -232,11 +232,20 @@ class StockLot(models.Model):
     # Daily job
     # ------------------------------------------------------------------
     @api.model
-    def _cron_refresh_expiry(self, levelled_at=None):
+    def _cron_refresh_expiry(self, levelled_at=None, autocommit=False):
         """Nightly: re-level the lots whose level changes today, then block the expired ones nobody has
-        knowingly released."""
+        knowingly released.
+
+        ``autocommit`` (the cron): the levels are committed first. Blocking lots whose rows this transaction
+        has just written makes PostgreSQL check each of their foreign keys again, thousands of lots on a
+        first night; and a run killed in between leaves expired lots unblocked, which the next one blocks.
+        """
         self._refresh_expiry_levels(due_only=True, levelled_at=levelled_at)
-        expired = self.search([("expiry_state", "=", "expired"), ("is_blocked", "=", False)])
+        self._commit_batch(autocommit)
+        expired = self.search_fetch(
+            [("expiry_state", "=", "expired"), ("is_blocked", "=", False)],
+            ["unblocked_date", "expiration_date"],
+        )
         self._block_expired_lots(
             expired.filtered(lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date)
         )

@@ -137,3 +137,14 @@ class TestNightlyBlock(MedicalExpiryCase):
         message = lot._message_log_note_in_bulk("<script>alert(1)</script> & co")
         self.assertNotIn("<script>", message.body)
         self.assertIn("&lt;script&gt;", message.body)
+
+    def test_a_run_killed_between_levels_and_blocks_is_completed_by_the_next(self):
+        lots = self._expired_lots("KILLED")
+        # The cron commits the levels before it blocks: a run killed in between leaves them levelled only.
+        self.Lot._refresh_expiry_levels(due_only=True)
+        self.assertEqual(set(lots.mapped("expiry_state")), {"expired"})
+        self.assertEqual(self._state(lots)[0][:2], (False, False))
+        self.Lot._cron_expiry_alerts()
+        self.assertEqual([state[:3] for state in self._state(lots)], [(True, "expired", NOTE)] * 3)
+        self.assertEqual([len(notes) for notes in self._notes(lots)], [1, 1, 1])
+        self.assertEqual(len(self._audit(lots)), 3)
