@@ -242,9 +242,10 @@ class StockLot(models.Model):
         """
         self._refresh_expiry_levels(due_only=True, levelled_at=levelled_at)
         self._commit_batch(autocommit)
+        # With what the block's audit rows read (the name, the company) rather than every column.
         expired = self.search_fetch(
             [("expiry_state", "=", "expired"), ("is_blocked", "=", False)],
-            ["unblocked_date", "expiration_date"],
+            ["unblocked_date", "expiration_date", "name", "company_id"],
         )
         self._block_expired_lots(
             expired.filtered(lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date)
@@ -362,8 +363,9 @@ class StockLot(models.Model):
             )
         )
         messages = Message.browse(message_id for (message_id,) in self.env.cr.fetchall())
-        # The lots' chatter (message_ids and what depends on it) is read again from the table.
-        self.invalidate_recordset()
+        # No column of the lots changed: what has no column (their chatter, and what is computed from it) is
+        # read again.
+        self.invalidate_recordset([name for name, field in self._fields.items() if not field.column_type])
         return messages
 
     def action_block(self):

@@ -117,35 +117,39 @@ class StockLot(models.Model):
         user naming how many lots, how much and what value it covers; one per product, warehouse, level and
         user covering the lots' stock in that warehouse; or one per lot. A lot without stock calls for none.
         """
-        # One row per alert: the stock is summed here, per product, level and warehouse (or per lot).
+        # One row per alert: the stock is summed here, by lot first (hashed), then per product, level and
+        # warehouse, or per lot.
         self.env.flush_all()
-        self.env.cr.execute(
-            """
-            WITH stock AS (
-                SELECT lot.id AS lot_id, lot.product_id, lot.expiry_state, lot.expiry_rule_id,
-                       location.warehouse_id, lot.company_id, quant.quantity,
-                       quant.quantity * COALESCE(
-                           (product.standard_price ->> quant.company_id::text)::numeric, 0) AS value
-                  FROM stock_lot lot
-                  JOIN stock_quant quant ON quant.lot_id = lot.id AND quant.quantity > 0
-                  JOIN stock_location location
-                    ON location.id = quant.location_id AND location.usage IN ('internal', 'transit')
-                  JOIN product_product product ON product.id = lot.product_id
-                 WHERE lot.product_id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
+        with self._without_jit():
+            self.env.cr.execute(
+                """
+                WITH lot_stock AS (
+                    SELECT lot.id AS lot_id, lot.product_id, lot.expiry_state, lot.expiry_rule_id, lot.company_id,
+                           rule.alert_grouping,
+                           CASE WHEN rule.alert_grouping = 'warehouse' THEN location.warehouse_id END
+                               AS warehouse_id,
+                           SUM(quant.quantity) AS quantity,
+                           SUM(quant.quantity * COALESCE(
+                               (product.standard_price ->> quant.company_id::text)::numeric, 0)) AS value
+                      FROM stock_lot lot
+                      JOIN stock_quant quant ON quant.lot_id = lot.id AND quant.quantity > 0
+                      JOIN stock_location location
+                        ON location.id = quant.location_id AND location.usage IN ('internal', 'transit')
+                      JOIN product_product product ON product.id = lot.product_id
+                 LEFT JOIN medical_expiry_rule rule ON rule.id = lot.expiry_rule_id
+                     WHERE lot.product_id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
+                  GROUP BY lot.id, rule.alert_grouping, 7
+                )
+                SELECT product_id, expiry_state, expiry_rule_id,
+                       COALESCE(alert_grouping = 'warehouse', FALSE), warehouse_id,
+                       CASE WHEN alert_grouping = 'lot' THEN lot_id END,
+                       count(*), array_agg(DISTINCT company_id), SUM(quantity), SUM(value)
+                  FROM lot_stock
+              GROUP BY 1, 2, 3, 4, 5, 6
+                """,
+                [products.ids],
             )
-            SELECT stock.product_id, stock.expiry_state, stock.expiry_rule_id,
-                   COALESCE(rule.alert_grouping = 'warehouse', FALSE) AS per_warehouse,
-                   CASE WHEN rule.alert_grouping = 'warehouse' THEN stock.warehouse_id END,
-                   CASE WHEN rule.alert_grouping = 'lot' THEN stock.lot_id END,
-                   count(DISTINCT stock.lot_id), array_agg(DISTINCT stock.company_id),
-                   SUM(stock.quantity), SUM(stock.value)
-              FROM stock
-         LEFT JOIN medical_expiry_rule rule ON rule.id = stock.expiry_rule_id
-          GROUP BY 1, 2, 3, 4, 5, 6
-            """,
-            [products.ids],
-        )
-        rows = self.env.cr.fetchall()
+            rows = self.env.cr.fetchall()
         alert_types = self._expiry_alert_types()
         rules = self.env["medical.expiry.rule"].browse({row[2] for row in rows if row[2]})
         fallback = self.env.ref("stock.group_stock_manager").users
