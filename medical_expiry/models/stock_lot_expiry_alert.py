@@ -124,8 +124,8 @@ class StockLot(models.Model):
             self.env.cr.execute(
                 """
                 WITH lot_stock AS (
-                    SELECT lot.id AS lot_id, lot.product_id, lot.expiry_state, lot.expiry_rule_id, lot.company_id,
-                           rule.alert_grouping,
+                    SELECT lot.id AS lot_id, lot.product_id, lot.expiry_state, lot.expiry_rule_id,
+                           lot.company_id, rule.alert_grouping,
                            CASE WHEN rule.alert_grouping = 'warehouse' THEN location.warehouse_id END
                                AS warehouse_id,
                            SUM(quant.quantity) AS quantity,
