@@ -1,8 +1,11 @@
 from contextlib import contextmanager
 
+from markupsafe import escape
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.sql import column_exists, create_column
 
 from .context_keys import AUDIT_REASON, IMPORT_FILE
@@ -229,11 +232,21 @@ class StockLot(models.Model):
     # Daily job
     # ------------------------------------------------------------------
     @api.model
-    def _cron_refresh_expiry(self, levelled_at=None):
+    def _cron_refresh_expiry(self, levelled_at=None, autocommit=False):
         """Nightly: re-level the lots whose level changes today, then block the expired ones nobody has
-        knowingly released."""
+        knowingly released.
+
+        ``autocommit`` (the cron): the levels are committed first. Blocking lots whose rows this transaction
+        has just written makes PostgreSQL check each of their foreign keys again, thousands of lots on a
+        first night; and a run killed in between leaves expired lots unblocked, which the next one blocks.
+        """
         self._refresh_expiry_levels(due_only=True, levelled_at=levelled_at)
-        expired = self.search([("expiry_state", "=", "expired"), ("is_blocked", "=", False)])
+        self._commit_batch(autocommit)
+        # With what the block's audit rows read (the name, the company) rather than every column.
+        expired = self.search_fetch(
+            [("expiry_state", "=", "expired"), ("is_blocked", "=", False)],
+            ["unblocked_date", "expiration_date", "name", "company_id"],
+        )
         self._block_expired_lots(
             expired.filtered(lambda lot: not lot.unblocked_date or lot.unblocked_date < lot.expiration_date)
         )
@@ -262,7 +275,7 @@ class StockLot(models.Model):
         self._check_expiry_manager()
         with self._writing_block_fields():
             self.write(self._block_values(reason, note))
-        self._log_block(reason, note, self.env["medical.audit.log"]._log)
+        self._log_block(reason, note)
 
     @api.model
     def _block_expired_lots(self, lots):
@@ -290,7 +303,7 @@ class StockLot(models.Model):
             )
         )
         lots.invalidate_recordset([*values, "write_uid", "write_date"])
-        lots._log_block("expired", note, self.env["medical.audit.log"]._log_batch)
+        lots._log_block("expired", note, in_bulk=True)
 
     def _block_values(self, reason, note):
         """The block fields of a lot blocked now by the current user for ``reason``."""
@@ -302,12 +315,58 @@ class StockLot(models.Model):
             "blocked_date": fields.Datetime.now(),
         }
 
-    def _log_block(self, reason, note, log):
-        """The chatter note and the audit row of a block; ``log``: ``medical.audit.log._log`` or, for
-        thousands of lots, ``_log_batch``."""
+    def _log_block(self, reason, note, in_bulk=False):
+        """The chatter note and the audit row of a block; ``in_bulk``: for thousands of lots, the notes and
+        the rows are each inserted in one statement."""
         if note:
-            self._message_log_batch(bodies=dict.fromkeys(self.ids, note))
-        log(self, "lot_block", new_values=dict.fromkeys(self.ids, {"block_reason": reason}), reason=note)
+            if in_bulk:
+                self._message_log_note_in_bulk(note)
+            else:
+                self._message_log_batch(bodies=dict.fromkeys(self.ids, note))
+        Log = self.env["medical.audit.log"]
+        (Log._log_batch if in_bulk else Log._log)(
+            self, "lot_block", new_values=dict.fromkeys(self.ids, {"block_reason": reason}), reason=note
+        )
+
+    def _message_log_note_in_bulk(self, note):
+        """``_message_log_batch`` of one note on thousands of lots (the nightly job's blocks): the same
+        mail.message rows, inserted in one statement instead of one ORM create per message. Returns them."""
+        if not self:
+            return self.env["mail.message"]
+        Message = self.env["mail.message"]
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message (
+                    model, res_id, body, message_type, is_internal, subtype_id, author_id, email_from,
+                    reply_to, message_id, email_add_signature, date,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT %(model)s, res_id, %(body)s, 'notification', TRUE, %(subtype)s, %(author)s,
+                       %(email_from)s, %(reply_to)s, %(message_id)s, FALSE, %(date)s,
+                       %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM unnest(%(ids)s::int[]) AS res_id
+             RETURNING id
+                """,
+                model=self._name,
+                ids=self.ids,
+                # Sanitised once, as the ORM would sanitise each message's body.
+                body=Message._fields["body"].convert_to_column(escape(note), Message),
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=author_id,
+                email_from=email_from,
+                reply_to=self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+                message_id=generate_tracking_message_id("message-notify"),
+                date=fields.Datetime.now(),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+            )
+        )
+        messages = Message.browse(message_id for (message_id,) in self.env.cr.fetchall())
+        # No column of the lots changed: what has no column (their chatter, and what is computed from it) is
+        # read again.
+        self.invalidate_recordset([name for name, field in self._fields.items() if not field.column_type])
+        return messages
 
     def action_block(self):
         self._check_expiry_manager()

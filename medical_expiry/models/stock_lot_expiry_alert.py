@@ -31,7 +31,7 @@ class StockLot(models.Model):
         self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
         started = self.env.cr.fetchone()[0]
         last_run = not full and self.env["ir.config_parameter"].sudo().get_param(ALERT_RUN_PARAMETER)
-        self._cron_refresh_expiry(levelled_at=started)
+        self._cron_refresh_expiry(levelled_at=started, autocommit=autocommit)
         self._commit_batch(autocommit)
         product_ids = self._expiry_alert_scope(last_run and datetime.fromisoformat(last_run))
         for start in range(0, len(product_ids), batch_size):
@@ -117,50 +117,64 @@ class StockLot(models.Model):
         user naming how many lots, how much and what value it covers; one per product, warehouse, level and
         user covering the lots' stock in that warehouse; or one per lot. A lot without stock calls for none.
         """
-        self.env.cr.execute(
-            """
-            SELECT lot.id, lot.product_id, lot.expiry_state, lot.expiry_rule_id, location.warehouse_id,
-                   lot.company_id,
-                   SUM(quant.quantity), SUM(quant.quantity * COALESCE(
-                       (product.standard_price ->> quant.company_id::text)::numeric, 0))
-              FROM stock_lot lot
-              JOIN stock_quant quant ON quant.lot_id = lot.id AND quant.quantity > 0
-              JOIN stock_location location
-                ON location.id = quant.location_id AND location.usage IN ('internal', 'transit')
-              JOIN product_product product ON product.id = lot.product_id
-             WHERE lot.product_id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
-          GROUP BY lot.id, location.warehouse_id
-            """,
-            [products.ids],
-        )
-        rows = self.env.cr.fetchall()
+        # One row per alert: the stock is summed here, by lot first (hashed), then per product, level and
+        # warehouse, or per lot.
+        self.env.flush_all()
+        with self._without_jit():
+            self.env.cr.execute(
+                """
+                WITH lot_stock AS (
+                    SELECT lot.id AS lot_id, lot.product_id, lot.expiry_state, lot.expiry_rule_id,
+                           lot.company_id, rule.alert_grouping,
+                           CASE WHEN rule.alert_grouping = 'warehouse' THEN location.warehouse_id END
+                               AS warehouse_id,
+                           SUM(quant.quantity) AS quantity,
+                           SUM(quant.quantity * COALESCE(
+                               (product.standard_price ->> quant.company_id::text)::numeric, 0)) AS value
+                      FROM stock_lot lot
+                      JOIN stock_quant quant ON quant.lot_id = lot.id AND quant.quantity > 0
+                      JOIN stock_location location
+                        ON location.id = quant.location_id AND location.usage IN ('internal', 'transit')
+                      JOIN product_product product ON product.id = lot.product_id
+                 LEFT JOIN medical_expiry_rule rule ON rule.id = lot.expiry_rule_id
+                     WHERE lot.product_id = ANY(%s) AND lot.expiry_state IN ('near_expiry', 'expired')
+                  GROUP BY lot.id, rule.alert_grouping, 7
+                )
+                SELECT product_id, expiry_state, expiry_rule_id,
+                       COALESCE(alert_grouping = 'warehouse', FALSE), warehouse_id,
+                       CASE WHEN alert_grouping = 'lot' THEN lot_id END,
+                       count(*), array_agg(DISTINCT company_id), SUM(quantity), SUM(value)
+                  FROM lot_stock
+              GROUP BY 1, 2, 3, 4, 5, 6
+                """,
+                [products.ids],
+            )
+            rows = self.env.cr.fetchall()
         alert_types = self._expiry_alert_types()
-        rules = self.env["medical.expiry.rule"].browse({row[3] for row in rows if row[3]})
+        rules = self.env["medical.expiry.rule"].browse({row[2] for row in rows if row[2]})
         fallback = self.env.ref("stock.group_stock_manager").users
         recipients_by_rule = {rule.id: rule.user_ids | rule.group_id.users for rule in rules}
-        grouping = {rule.id: rule.alert_grouping for rule in rules}
-        lots = self.browse([row[0] for row in rows])
+        lots = self.browse(row[5] for row in rows if row[5])
         product_alerts, lot_alerts = {}, {}
-        for lot, (_lot_id, product_id, state, rule_id, warehouse_id, company_id, quantity, value) in zip(
-            lots, rows, strict=True
-        ):
+        for product_id, state, rule_id, per_warehouse, warehouse_id, lot_id, *stock in rows:
             users = recipients_by_rule.get(rule_id) or products.browse(product_id).responsible_id or fallback
             key = (alert_types[state].id, rule_id or False)
-            if grouping.get(rule_id) == "lot":
-                lot_alerts[lot.id, *key, False] = {
+            if lot_id:
+                lot = lots.browse(lot_id)
+                lot_alerts[lot_id, *key, False] = {
                     "users": users,
                     "summary": lambda lang, lot=lot: lot.with_context(lang=lang)._expiry_alert_summary(),
                 }
                 continue
-            per_warehouse = grouping.get(rule_id) == "warehouse"
-            alert = product_alerts.setdefault(
-                (product_id, *key, per_warehouse and (warehouse_id or False)),
-                {"users": users, "lots": set(), "companies": set(), "quantity": 0.0, "value": 0.0},
-            )
-            alert["lots"].add(lot.id)
-            alert["companies"].add(company_id)
-            alert["quantity"] += quantity
-            alert["value"] += float(value)
+            lot_count, company_ids, quantity, value = stock
+            product_alerts[product_id, *key, warehouse_id or False] = {
+                "users": users,
+                "per_warehouse": per_warehouse,
+                "lot_count": lot_count,
+                "companies": set(company_ids),
+                "quantity": quantity,
+                "value": float(value),
+            }
         warehouses = self.env["stock.warehouse"].browse({key[3] for key in product_alerts if key[3]})
         names_by_lang = {}
 
@@ -176,7 +190,6 @@ class StockLot(models.Model):
             return names_by_lang[lang]
 
         for (product_id, type_id, rule_id, warehouse_id), alert in product_alerts.items():
-            alert["lot_count"] = len(alert.pop("lots"))
             # The value is in the lots' company's currency, whichever company the job runs in.
             currency = self.env["res.company"].browse(alert.pop("companies") - {None}).currency_id
             currency = currency if len(currency) == 1 else self.env.company.currency_id
@@ -199,11 +212,7 @@ class StockLot(models.Model):
                     alert["lot_count"],
                     f"{round(alert['quantity'], 2)} {uom_name}",
                     currency.format(alert["value"]),
-                    warehouse=(
-                        warehouse_names.get(warehouse_id, "")
-                        if grouping.get(rule_id) == "warehouse"
-                        else None
-                    ),
+                    warehouse=warehouse_names.get(warehouse_id, "") if alert["per_warehouse"] else None,
                 )
 
             alert["summary"] = summary

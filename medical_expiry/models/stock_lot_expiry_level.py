@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -201,26 +202,43 @@ class StockLot(models.Model):
                 ),
             )
         lots = SQL("SELECT id, company_id, product_id, expiration_date FROM stock_lot WHERE %s", due)
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE stock_lot lot
-                   SET expiry_state = level.state, expiry_rule_id = level.rule_id,
-                       expiry_level_until = level.level_until,
-                       expiry_level_changed_at = CASE
-                           WHEN (lot.expiry_state, lot.expiry_rule_id)
-                                IS DISTINCT FROM (level.state, level.rule_id)
-                           THEN %s ELSE lot.expiry_level_changed_at END
-                  FROM (%s) AS level(id, days, state, rule_id, level_until), stock_lot old
-                 WHERE lot.id = level.id AND old.id = level.id
-                   AND (lot.expiry_state, lot.expiry_rule_id, lot.expiry_level_until)
-                       IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
-             RETURNING lot.id, level.state, old.expiry_state
-                """,
-                levelled_at or self.env.cr.now(),
-                self.env["medical.expiry.rule"]._lot_levels_sql(lots),
+        with self._without_jit():
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH changed AS (
+                        UPDATE stock_lot lot
+                           SET expiry_state = level.state, expiry_rule_id = level.rule_id,
+                               expiry_level_until = level.level_until,
+                               expiry_level_changed_at = CASE
+                                   WHEN (lot.expiry_state, lot.expiry_rule_id)
+                                        IS DISTINCT FROM (level.state, level.rule_id)
+                                   THEN %s ELSE lot.expiry_level_changed_at END
+                          FROM (%s) AS level(id, days, state, rule_id, level_until), stock_lot old
+                         WHERE lot.id = level.id AND old.id = level.id
+                           AND (lot.expiry_state, lot.expiry_rule_id, lot.expiry_level_until)
+                               IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
+                     RETURNING lot.id, level.state, old.expiry_state AS old_state
+                    )
+                    SELECT id FROM changed WHERE state = 'expired' AND old_state IS DISTINCT FROM 'expired'
+                    """,
+                    levelled_at or self.env.cr.now(),
+                    self.env["medical.expiry.rule"]._lot_levels_sql(lots),
+                )
             )
-        )
-        changed = self.env.cr.fetchall()
+            expired = [lot_id for (lot_id,) in self.env.cr.fetchall()]
         self.invalidate_model(LOT_LEVEL_FIELDS)
-        return [lot_id for lot_id, state, old_state in changed if state == "expired" != old_state]
+        return expired
+
+    @contextmanager
+    def _without_jit(self):
+        """Run a statement over every lot without PostgreSQL's JIT compilation.
+
+        Its plan is costed at hundreds of thousands of rows, so PostgreSQL would JIT-compile (and optimise)
+        it: seconds of compiling, which the nightly bench measured, for a statement run once. The setting is
+        the transaction's own and is put back after.
+        """
+        self.env.cr.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        jit = self.env.cr.fetchone()[0]
+        yield
+        self.env.cr.execute("SELECT set_config('jit', %s, true)", [jit])

@@ -241,6 +241,33 @@ class TestExpiryAlerts(MedicalExpiryCase):
         self.assertEqual(alert.activity_type_id, self.alert_types["expired"])
         self.assertIn("1 expired lots", alert.summary)
 
+    def test_a_lot_stocked_in_several_places_counts_once_in_its_product_alert(self):
+        spread = self._create_lot(self.syringe, 60, quantity=5, name="SYR-SPREAD")
+        for location, quantity in ((self.stock_2, 3), (self.transit, 2), (self.customers, 100)):
+            self.env["stock.quant"]._update_available_quantity(
+                self.syringe, location, quantity, lot_id=spread
+            )
+        self._create_lot(self.syringe, 70, quantity=4, name="SYR-ONE-PLACE")
+        self.syringe.standard_price = 10
+        self.Lot._cron_expiry_alerts()
+        alert = self._alerts(self.syringe)
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert.expiry_lot_count, 2)
+        self.assertIn("2 lots", alert.summary)
+        self.assertIn("14", alert.summary, "the stock of every warehouse and in transit, not the customer's")
+        self.assertIn("140", alert.summary)
+
+    def test_a_lot_stocked_in_several_warehouses_gets_one_alert_of_its_own(self):
+        self.level_90.alert_grouping = "lot"
+        lot = self._create_lot(self.syringe, 60, quantity=5, name="IMPLANT-SPREAD")
+        self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock_2, 1, lot_id=lot)
+        self.Lot._cron_expiry_alerts()
+        alert = self._alerts(lot)
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert.user_id, self.buyer)
+        self.assertEqual(alert.expiry_lot_count, 1)
+        self.assertFalse(self._alerts(self.syringe))
+
     def test_lot_without_stock_gets_no_alert(self):
         self._create_lot(self.syringe, 60)
         self.Lot._cron_expiry_alerts()
