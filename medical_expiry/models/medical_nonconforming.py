@@ -117,7 +117,9 @@ class MedicalNonconforming(models.Model):
         index="btree_not_null",
         help="The goods are returned, and the entry done, when the warehouse carries out this transfer.",
     )
-    picking_state = fields.Selection(related="picking_id.state", string="Return Status")
+    picking_state = fields.Selection(
+        related="picking_id.state", string="Return Status", help="Where the return to the supplier stands."
+    )
     note = fields.Text()
 
     # ------------------------------------------------------------------
