@@ -529,7 +529,10 @@ class MedicalNonconforming(models.Model):
     @api.model
     def _finish_returns(self, pickings):
         """The entries returned by ``pickings``, just carried out, are done: by whoever validated them,
-        then. Serves the register's own returns and the returns to the supplier a recall makes."""
+        then. Serves the register's own returns and the returns to the supplier a recall makes.
+
+        A return carried out in part leaves the rest of its product in a backorder: the entry follows the
+        backorder, and is done with it."""
         entries = self.sudo().search(
             [
                 ("picking_id", "in", pickings.filtered(lambda picking: picking.state == "done").ids),
@@ -537,6 +540,15 @@ class MedicalNonconforming(models.Model):
                 ("disposition", "=", "return"),
             ]
         )
+        for entry in entries:
+            backorder = entry.picking_id.backorder_ids.filtered(
+                lambda picking, entry=entry: (
+                    picking.state not in ("done", "cancel") and entry.product_id in picking.move_ids.product_id
+                )
+            )[:1]
+            if backorder:
+                entry.write({"picking_id": backorder.id})
+                entries -= entry
         if not entries:
             return
         old_values = {entry.id: {"state": entry.state} for entry in entries}

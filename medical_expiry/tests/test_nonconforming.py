@@ -170,6 +170,21 @@ class TestNonconforming(NonconformingCase):
         self.assertEqual((row.user_id, row.reason), (self.stock_user, picking.name))
         self.assertIn('"done"', row.new_values)
 
+    def test_a_return_carried_out_in_part_is_done_with_its_backorder(self):
+        entry = self._approved("return", self.supplier)
+        self._signed_with(self.manager, entry, "nonconforming_return", None)._return_to_supplier()
+        first = entry.picking_id
+        first.move_line_ids.quantity = 5
+        first.move_ids.picked = True
+        action = first.button_validate()
+        self.env[action["res_model"]].with_context(**action["context"]).create({}).process()
+        self.assertEqual(first.state, "done")
+        self.assertEqual((entry.state, entry.picking_id), ("approved", first.backorder_ids))
+        self.assertFalse(self._audit_rows(entry, "nonconforming_returned"))
+        self._carry_out(entry.picking_id)
+        self.assertEqual(entry.state, "done")
+        self.assertEqual(entry.date_done, first.backorder_ids.date_done)
+
     def test_a_cancelled_return_leaves_the_goods_approved_to_be_returned_again(self):
         entry = self._approved("return", self.supplier)
         self._signed_with(self.manager, entry, "nonconforming_return", None)._return_to_supplier()
