@@ -57,6 +57,7 @@ from . import medical_stock_inspection_alert
 from . import medical_stock_inspection_line
 from . import medical_expiry_demo_inspection
 from . import medical_nonconforming
+from . import medical_nonconforming_recall
 from . import stock_lot_nonconforming
 from . import stock_lot_batch
 from . import medical_expiry_demo_nonconforming

@@ -80,6 +80,8 @@ class MedicalAuditLog(models.Model):
             ("first_business_reopen", self.env._("First-Business Approval Reopened")),
             ("nonconforming_report", self.env._("Non-Conforming Goods Reported")),
             ("nonconforming_cancel", self.env._("Non-Conforming Goods Cancelled")),
+            ("nonconforming_returned", self.env._("Non-Conforming Goods Returned to Supplier")),
+            ("nonconforming_reopen", self.env._("Non-Conforming Goods Reopened")),
             ("import", self.env._("Import")),
             ("signature", self.env._("Signature")),
             ("signature_failed", self.env._("Failed Signature")),

@@ -27,10 +27,11 @@ OPEN_STATES = ("reported", "approved")
 class MedicalNonconforming(models.Model):
     """One entry of the non-conforming goods register (不合格品台账): a lot's stock found unfit, taken to
     the warehouse's red non-conforming zone, then approved for destruction or return to its supplier,
-    each step signed.
+    each step signed; a return is done when the warehouse carries out its transfer.
 
-    Made only by ``_report_goods`` (users, the monthly inspection, the nightly expiry job); every field
-    but the note is written by its own methods, after their checks. Kept as a GSP record.
+    Made only by ``_enter``: through ``_report_goods`` (users, the monthly inspection, the nightly expiry
+    job) and for the stock a recall brings back (``medical_nonconforming_recall.py``); every field but the
+    note is written by its own methods, after their checks. Kept as a GSP record.
     """
 
     _name = "medical.nonconforming"
@@ -56,7 +57,7 @@ class MedicalNonconforming(models.Model):
             ),
             "nonconforming_return": SignedAction(
                 self.env._("Return Non-Conforming Goods to Supplier"),
-                self.env._("Non-Conforming Goods Returned to Supplier"),
+                self.env._("Return of Non-Conforming Goods to Supplier Signed"),
                 "_return_to_supplier",
                 MANAGER_GROUP,
             ),
@@ -78,7 +79,8 @@ class MedicalNonconforming(models.Model):
         string="Non-Conforming Zone",
         required=True,
         readonly=True,
-        help="The warehouse's red non-conforming zone, where the goods wait for their disposition.",
+        help="Where the goods wait for their disposition: the warehouse's red non-conforming zone, or its "
+        "quarantine for the goods a recall brought back.",
     )
     quantity = fields.Float(required=True, readonly=True, digits="Product Unit of Measure")
     product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
@@ -108,7 +110,16 @@ class MedicalNonconforming(models.Model):
         help="Left for the warehouse to carry out: the goods are disposed of once it is done.",
     )
     scrap_id = fields.Many2one("stock.scrap", string="Destruction Scrap", readonly=True)
-    picking_id = fields.Many2one("stock.picking", string="Return to Supplier", readonly=True)
+    picking_id = fields.Many2one(
+        "stock.picking",
+        string="Return to Supplier",
+        readonly=True,
+        index="btree_not_null",
+        help="The goods are returned, and the entry done, when the warehouse carries out this transfer.",
+    )
+    picking_state = fields.Selection(
+        related="picking_id.state", string="Return Status", help="Where the return to the supplier stands."
+    )
     note = fields.Text()
 
     # ------------------------------------------------------------------
@@ -201,7 +212,6 @@ class MedicalNonconforming(models.Model):
             free[lot_id, location_id].append(
                 {"lot_id": lot_id, "package_id": package_id, "owner_id": owner_id, "quantity": quantity}
             )
-        now = fields.Datetime.now()
         entries_vals, move_lines = [], []
         for vals in vals_list:
             lot, location = Lot.browse(vals["lot_id"]), Location.browse(vals["location_id"])
@@ -220,9 +230,6 @@ class MedicalNonconforming(models.Model):
             red_zone = warehouse._get_nonconforming_location().sudo()
             entries_vals.append(
                 {
-                    "name": self.env["ir.sequence"]
-                    .with_company(warehouse.company_id)
-                    .next_by_code("medical.nonconforming"),
                     "company_id": warehouse.company_id.id,
                     "reason": vals["reason"],
                     "product_id": lot.product_id.id,
@@ -232,22 +239,40 @@ class MedicalNonconforming(models.Model):
                     "quantity": sum(line["quantity"] for line in lines),
                     "origin": vals.get("origin"),
                     "note": vals.get("note"),
-                    "reporter_id": self.env.uid,
-                    "date_reported": now,
                 }
             )
             move_lines.append(lines)
-        if not entries_vals:
-            return self.browse()
-        entries = self.sudo().create(entries_vals)
+        entries = self._enter(entries_vals)
         entries._move_to_red_zone(dict(zip(entries, move_lines, strict=True)))
+        return self.browse(entries.ids)
+
+    @api.model
+    def _enter(self, vals_list):
+        """Create the entries of ``vals_list`` (each naming its company), numbered in their company's
+        sequence, reported by the current user now, and log them: the one way entries are made."""
+        if not vals_list:
+            return self.browse()
+        now = fields.Datetime.now()
+        entries = self.sudo().create(
+            [
+                {
+                    **vals,
+                    "name": self.env["ir.sequence"]
+                    .with_company(vals["company_id"])
+                    .next_by_code("medical.nonconforming"),
+                    "reporter_id": self.env.uid,
+                    "date_reported": now,
+                }
+                for vals in vals_list
+            ]
+        )
         self.env["medical.audit.log"]._log(
             entries,
             "nonconforming_report",
             new_values={entry.id: entry._audit_values() for entry in entries},
             reason=", ".join(sorted({entry.origin for entry in entries if entry.origin})) or None,
         )
-        return self.browse(entries.ids)
+        return entries
 
     @api.model
     def _take(self, free_lines, quantity, lot, location):
@@ -390,6 +415,15 @@ class MedicalNonconforming(models.Model):
                         transfer=entry.intake_picking_id.sudo().name,
                     )
                 )
+            if entry.picking_id and entry.picking_id.sudo().state != "cancel":
+                raise UserError(
+                    self.env._(
+                        "Non-conforming goods %(entry)s are already being returned to their supplier by "
+                        "transfer %(transfer)s.",
+                        entry=entry.name,
+                        transfer=entry.picking_id.sudo().name,
+                    )
+                )
 
     def action_destroy(self):
         self._check_disposable("destroy")
@@ -450,14 +484,14 @@ class MedicalNonconforming(models.Model):
         return self._action_request_signature("nonconforming_return")
 
     def _return_to_supplier(self):
-        """The signed return: one transfer per entry from the red zone to its supplier, reserved on its
-        lot, left for the warehouse to carry out."""
+        """The signed return: one transfer per entry from where the goods wait to its supplier, reserved
+        on its lot, left for the warehouse to carry out. The entry stays approved until the transfer is
+        done (``_finish_returns``): cancelled, the goods can be returned again."""
         self._check_disposable("return")
         self.env["res.users"]._check_expiry_manager(self.env._("Return Non-Conforming Goods to Supplier"))
         signature = self._spend_signature("nonconforming_return")
-        old_values = {entry.id: {"state": entry.state} for entry in self}
+        old_returns = {entry: entry.sudo().picking_id.name or None for entry in self}
         logistics = self.env["medical.recall.logistics"].sudo()
-        now = fields.Datetime.now()
         for entry in self.sudo():
             warehouse = entry.location_id.warehouse_id
             picking = entry.env["stock.picking"].create(
@@ -477,20 +511,57 @@ class MedicalNonconforming(models.Model):
             )
             logistics._create_move_lines(move, [{"lot_id": entry.lot_id.id, "quantity": entry.quantity}])
             picking.move_ids._action_confirm(merge=False)
-            entry.write(
-                {
-                    "state": "done",
-                    "picking_id": picking.id,
-                    "done_by_id": self.env.uid,
-                    "date_done": now,
-                    "done_signature_id": signature.id,
-                }
-            )
+            entry.write({"picking_id": picking.id, "done_signature_id": signature.id})
         self._log_signed_action(
             "nonconforming_return",
             signature,
-            old_values=old_values,
+            old_values={entry.id: {"return": old_returns[entry]} for entry in self},
             new_values={entry.id: entry._audit_values() for entry in self},
+        )
+
+    @api.model
+    def _transfers_done(self, pickings):
+        """What the register follows of the transfers the warehouse carries out: the recalled units they
+        bring into quarantine (``medical_nonconforming_recall.py``), and the returns to the supplier."""
+        self._register_recalled_stock(pickings)
+        self._finish_returns(pickings)
+
+    @api.model
+    def _finish_returns(self, pickings):
+        """The entries returned by ``pickings``, just carried out, are done: by whoever validated them,
+        then. Serves the register's own returns and the returns to the supplier a recall makes.
+
+        A return carried out in part leaves the rest of its product in a backorder: the entry follows the
+        backorder, and is done with it."""
+        entries = self.sudo().search(
+            [
+                ("picking_id", "in", pickings.filtered(lambda picking: picking.state == "done").ids),
+                ("state", "=", "approved"),
+                ("disposition", "=", "return"),
+            ]
+        )
+        for entry in entries:
+            backorder = entry.picking_id.backorder_ids.filtered(
+                lambda picking, entry=entry: (
+                    picking.state not in ("done", "cancel") and entry.product_id in picking.move_ids.product_id
+                )
+            )[:1]
+            if backorder:
+                entry.write({"picking_id": backorder.id})
+                entries -= entry
+        if not entries:
+            return
+        old_values = {entry.id: {"state": entry.state} for entry in entries}
+        for entry in entries:
+            entry.write(
+                {"state": "done", "done_by_id": self.env.uid, "date_done": entry.picking_id.date_done}
+            )
+        self.env["medical.audit.log"]._log(
+            entries,
+            "nonconforming_returned",
+            old_values=old_values,
+            new_values={entry.id: entry._audit_values() for entry in entries},
+            reason=", ".join(entries.picking_id.mapped("name")),
         )
 
     def action_cancel(self):

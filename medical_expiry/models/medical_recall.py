@@ -25,6 +25,8 @@ RECALL_STATES = [
 ]
 # Open lines named one by one in the error refusing to close a recall; the rest are counted.
 CLOSE_ERROR_LINES = 20
+# Written by the confirmation only.
+CONFIRMATION_FIELDS = {"date_open", "confirm_user_id"}
 
 
 class MedicalRecall(models.Model):
@@ -81,6 +83,14 @@ class MedicalRecall(models.Model):
     )
     product_ids = fields.Many2many("product.product", string="Products", compute="_compute_product_ids")
     date_open = fields.Datetime(string="Opened On", readonly=True, copy=False, tracking=True)
+    confirm_user_id = fields.Many2one(
+        "res.users",
+        string="Confirmed By",
+        readonly=True,
+        copy=False,
+        help="Who confirmed the recall: the recall's returns to the supplier are approved in the "
+        "non-conforming goods register in their name.",
+    )
     notice_deadline = fields.Datetime(
         compute="_compute_notice_deadline",
         store=True,
@@ -137,6 +147,20 @@ class MedicalRecall(models.Model):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("medical.recall")
         return super().create(vals_list)
+
+    def write(self, vals):
+        # Who confirmed the recall, and when, approve its returns to the supplier in the register.
+        refused = set(vals) & CONFIRMATION_FIELDS
+        if refused and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "%(fields)s are set by confirming the recall and cannot be written directly.",
+                    fields=", ".join(
+                        sorted(self._fields[name]._description_string(self.env) for name in refused)
+                    ),
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Opening, from the wizard
@@ -207,7 +231,7 @@ class MedicalRecall(models.Model):
             recall._check_has_lots()
         self.check_access("write")
         for recall in self:
-            recall.date_open = fields.Datetime.now()
+            recall.sudo().write({"date_open": fields.Datetime.now(), "confirm_user_id": self.env.uid})
             recall._trace()
             recall._set_state("in_progress")
             # Recalls are opened by compliance officers as well as expiry managers: the recall blocks its
@@ -328,6 +352,7 @@ class MedicalRecall(models.Model):
             )
         self.activity_unlink(["mail.mail_activity_data_todo"])
         self._set_state("cancelled")
+        self.env["medical.nonconforming"].sudo()._reopen_recall_returns(self)
 
     def _set_state(self, state):
         """Change the state, logged in the audit trail."""

@@ -129,6 +129,7 @@ class StockPicking(models.Model):
         self.env["medical.recall"]._refresh_progress_of_lots(
             self.move_line_ids.filtered(lambda ml: ml.quantity > 0).lot_id
         )
+        self.env["medical.nonconforming"]._transfers_done(self)
         return res
 
     def _medical_signatures(self):

@@ -176,12 +176,49 @@ class TestNonconforming(NonconformingCase):
         action = entry.with_user(self.manager).action_return()
         self._sign_in_wizard(self.manager, action).action_sign()
         picking = entry.picking_id
-        self.assertEqual(entry.state, "done")
+        self.assertEqual(entry.state, "approved", "returned when the warehouse carries the return out")
         self.assertEqual((picking.location_id, picking.partner_id), (entry.location_id, self.supplier))
         self.assertEqual(picking.location_dest_id, self.supplier.property_stock_supplier)
         self.assertEqual(picking.move_line_ids.lot_id, self.damaged)
         self.assertEqual(picking.move_line_ids.quantity, 12)
         self.assertEqual(self._audit_rows(entry, "nonconforming_return").signature_id.user_id, self.manager)
+        with self.assertRaisesRegex(UserError, "already being returned"):
+            entry.with_user(self.manager).action_return()
+        self._carry_out(picking.with_user(self.stock_user))
+        self.assertEqual(entry.state, "done")
+        self.assertEqual((entry.done_by_id, entry.date_done), (self.stock_user, picking.date_done))
+        self.assertEqual(entry.done_signature_id.user_id, self.manager, "the signer of the return is kept")
+        row = self._audit_rows(entry, "nonconforming_returned")
+        self.assertEqual((row.user_id, row.reason), (self.stock_user, picking.name))
+        self.assertIn('"done"', row.new_values)
+
+    def test_a_return_carried_out_in_part_is_done_with_its_backorder(self):
+        entry = self._approved("return", self.supplier)
+        self._signed_with(self.manager, entry, "nonconforming_return", None)._return_to_supplier()
+        first = entry.picking_id
+        first.move_line_ids.quantity = 5
+        first.move_ids.picked = True
+        action = first.button_validate()
+        self.env[action["res_model"]].with_context(**action["context"]).create({}).process()
+        self.assertEqual(first.state, "done")
+        self.assertEqual((entry.state, entry.picking_id), ("approved", first.backorder_ids))
+        self.assertFalse(self._audit_rows(entry, "nonconforming_returned"))
+        self._carry_out(entry.picking_id)
+        self.assertEqual(entry.state, "done")
+        self.assertEqual(entry.date_done, first.backorder_ids.date_done)
+
+    def test_a_cancelled_return_leaves_the_goods_approved_to_be_returned_again(self):
+        entry = self._approved("return", self.supplier)
+        self._signed_with(self.manager, entry, "nonconforming_return", None)._return_to_supplier()
+        first = entry.picking_id
+        first.with_user(self.stock_user).action_cancel()
+        self.assertEqual((entry.state, entry.picking_id.state), ("approved", "cancel"))
+        self.assertFalse(entry.done_by_id)
+        self.assertFalse(self._audit_rows(entry, "nonconforming_returned"))
+        self._signed_with(self.manager, entry, "nonconforming_return", None)._return_to_supplier()
+        self.assertNotEqual(entry.picking_id, first)
+        self.assertEqual(entry.picking_id.state, "assigned")
+        self.assertEqual(entry.state, "approved")
 
     # ------------------------------------------------------------------
     # Refusals: a clear error, nothing written

@@ -1,0 +1,133 @@
+from collections import defaultdict
+
+from odoo import api, models
+
+
+class MedicalNonconforming(models.Model):
+    """The recall's feed of the register: the units a recall brings back are non-conforming goods.
+
+    Registered when the transfer bringing them into quarantine is done, not when the recall is confirmed:
+    the register shows what is in the warehouse as non-conforming, in the quantities that arrived (a
+    customer may return less than it was sent, transit may arrive short), and a recall cancelled before
+    its goods came back leaves no entry behind.
+
+    The entries wait in the quarantine the recall brought them to, not in the red zone: the quarantine is
+    already set apart (nothing in it is reserved, leaving it is signed), and the recall's returns to the
+    supplier reserve the goods there, chained to the transfers bringing them in; a second move would break
+    that chain and control nothing more. Goods the recall returns to their supplier are approved for that
+    return by the recall's confirmation, in the name of who confirmed it: there is no second decision to
+    sign. The others wait for quality to approve their destruction or return, as any entry.
+    """
+
+    _inherit = "medical.nonconforming"
+
+    @api.model
+    def _register_recalled_stock(self, pickings):
+        """Register the units of lots under an open recall that ``pickings``, just done, brought into a
+        quarantine: from stock, from transit or from customers, whatever the transfer (the recall's own,
+        or a return the quarantine routing sent there)."""
+        lines = pickings.move_line_ids.filtered(
+            lambda line: (
+                line.state == "done"
+                and line.lot_id
+                and line.location_dest_id.is_quarantine
+                and not line.location_dest_id.is_nonconforming
+                and not line.location_id.is_quarantine
+                and line.location_id.usage in ("internal", "transit", "customer")
+            )
+        )
+        if not lines:
+            return self.browse()
+        recalls = (
+            self.env["medical.recall"]
+            .sudo()
+            .search([("state", "=", "in_progress"), ("lot_ids", "in", lines.lot_id.ids)], order="id")
+        )
+        quantities = defaultdict(float)
+        for line in lines:
+            recall = self._recall_bringing_back(line, recalls)
+            if recall:
+                key = (recall, line.lot_id, line.location_id, line.location_dest_id, line.picking_id)
+                quantities[(*key, self._recall_return_of(line, recall))] += line.quantity_product_uom
+        vals_list = []
+        for (recall, lot, source, quarantine, picking, supplier_return), quantity in quantities.items():
+            vals = {
+                "company_id": recall.company_id.id,
+                "reason": "recalled",
+                "product_id": lot.product_id.id,
+                "lot_id": lot.id,
+                "source_location_id": source.id,
+                "location_id": quarantine.id,
+                "quantity": quantity,
+                "origin": recall.name,
+                "intake_picking_id": picking.id,
+            }
+            if supplier_return:
+                vals.update(
+                    {
+                        "state": "approved",
+                        "disposition": "return",
+                        "supplier_id": supplier_return.partner_id.id,
+                        "picking_id": supplier_return.id,
+                        "approver_id": recall.confirm_user_id.id,
+                        "date_approved": recall.date_open,
+                    }
+                )
+            vals_list.append(vals)
+        return self._enter(vals_list)
+
+    @api.model
+    def _recall_bringing_back(self, line, recalls):
+        """The open recall of ``recalls`` that ``line`` brings its lot back for: the recall of its transfer,
+        else the latest recall of the lot in its company."""
+        candidates = recalls.filtered(
+            lambda recall: line.lot_id in recall.lot_ids and recall.company_id == line.company_id
+        )
+        if line.picking_id.recall_id in candidates:
+            return line.picking_id.recall_id
+        return candidates[-1:]
+
+    @api.model
+    def _recall_return_of(self, line, recall):
+        """The return to the supplier ``recall`` chained to the move of ``line``, if it has one open."""
+        return line.move_id.move_dest_ids.filtered(
+            lambda move: (
+                move.picking_id.recall_id == recall
+                and move.location_dest_id.usage == "supplier"
+                and move.state not in ("done", "cancel")
+            )
+        ).picking_id[:1]
+
+    @api.model
+    def _reopen_recall_returns(self, recalls):
+        """Entries approved for a return to the supplier by ``recalls``, just cancelled with that return,
+        are reported again: the recall's decision is withdrawn, quality decides what becomes of the goods
+        (or cancels the entry)."""
+        entries = self.search(
+            [
+                ("picking_id.recall_id", "in", recalls.ids),
+                ("picking_id.state", "=", "cancel"),
+                ("state", "=", "approved"),
+                ("approve_signature_id", "=", False),
+            ]
+        )
+        if not entries:
+            return
+        old_values = {entry.id: entry._audit_values() for entry in entries}
+        entries.write(
+            {
+                "state": "reported",
+                "disposition": False,
+                "supplier_id": False,
+                "picking_id": False,
+                "approver_id": False,
+                "date_approved": False,
+            }
+        )
+        self.env["medical.audit.log"]._log(
+            entries,
+            "nonconforming_reopen",
+            old_values=old_values,
+            new_values={entry.id: entry._audit_values() for entry in entries},
+            reason=", ".join(recalls.mapped("name")),
+        )
