@@ -24,8 +24,16 @@ FORECAST_DAYS = 90
 # What the stock totals (medical.expiry.workbench.summary) can answer: the fields they group and filter
 # by, and the aggregates they hold, by the name the totals give them.
 TOTALS_FIELDS = frozenset(
-    {"company_id", "currency_id", "warehouse_id", "in_transit", "stock_place", "expiration_date", "expiry_state",
-     "expiry_bucket"}
+    {
+        "company_id",
+        "currency_id",
+        "warehouse_id",
+        "in_transit",
+        "stock_place",
+        "expiration_date",
+        "expiry_state",
+        "expiry_bucket",
+    }
 )
 TOTALS_AGGREGATES = {"__count": "quant_count:sum", "quantity:sum": "quantity:sum", "value:sum": "value:sum"}
 # Order lines still expecting goods: (table, ordered quantity, done quantity, states), quantities in
@@ -254,7 +262,8 @@ class MedicalExpiryWorkbench(models.Model):
         # date of a lot in a level (the quant's date is its lot's), not at the expired stock's dates.
         self.env["stock.lot"].flush_model(["expiry_state", "expiry_date_local"])
         return SQL(
-            "(%s >= (SELECT min(expiry_date_local) FROM stock_lot WHERE expiry_state IN ('ok', 'near_expiry')) AND %s)",
+            """(%s >= (SELECT min(expiry_date_local) FROM stock_lot
+                       WHERE expiry_state IN ('ok', 'near_expiry')) AND %s)""",
             expiry,
             in_bucket,
         )
@@ -264,34 +273,41 @@ class MedicalExpiryWorkbench(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
-        """Groups by place, month or bucket of expiry are read from the stock totals, a few thousand rows,
-        rather than from a million quants; any other grouping from the view."""
+        """Groups by place, month or bucket of expiry, and the grand total, are read from the stock totals,
+        a few thousand rows, rather than from a million quants; any other grouping from the view."""
         totals_domain = self._totals_domain(domain)
         totals_order = self._totals_order(order, groupby, aggregates)
         if (
             totals_domain is None
             or totals_order is None
-            or not groupby
             or having
             or any(spec.split(":")[0] not in TOTALS_FIELDS for spec in groupby)
             or any(spec not in TOTALS_AGGREGATES for spec in aggregates)
         ):
             return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
-        groups = (
-            self.env["medical.expiry.workbench.summary"]
-            .sudo()
-            ._read_group(
-                totals_domain,
-                groupby,
-                [TOTALS_AGGREGATES[spec] for spec in aggregates],
-                having=[("quant_count:sum", ">", 0)],
-                offset=offset,
-                limit=limit,
-                order=totals_order or None,
+        Totals = self.env["medical.expiry.workbench.summary"].sudo()
+        totals_aggregates = [TOTALS_AGGREGATES[spec] for spec in aggregates]
+        if not groupby:
+            # One row, as for the view: empty values when no stock is left, whatever differences remain.
+            [(count, *values)] = Totals._read_group(
+                totals_domain, [], ["quant_count:sum", *totals_aggregates]
             )
+            if not count:
+                return [tuple(self._read_group_empty_value(spec) for spec in aggregates)]
+            return [tuple(values)]
+        groups = Totals._read_group(
+            totals_domain,
+            groupby,
+            totals_aggregates,
+            having=[("quant_count:sum", ">", 0)],
+            offset=offset,
+            limit=limit,
+            order=totals_order or None,
         )
         return [
-            tuple(value.with_env(self.env) if isinstance(value, models.BaseModel) else value for value in group)
+            tuple(
+                value.with_env(self.env) if isinstance(value, models.BaseModel) else value for value in group
+            )
             for group in groups
         ]
 
@@ -302,7 +318,9 @@ class MedicalExpiryWorkbench(models.Model):
         if totals_domain is None:
             return super().search_count(domain, limit=limit)
         [(count,)] = (
-            self.env["medical.expiry.workbench.summary"].sudo()._read_group(totals_domain, [], ["quant_count:sum"])
+            self.env["medical.expiry.workbench.summary"]
+            .sudo()
+            ._read_group(totals_domain, [], ["quant_count:sum"])
         )
         return min(count or 0, limit) if limit else count or 0
 
@@ -312,7 +330,10 @@ class MedicalExpiryWorkbench(models.Model):
         answer it (a condition on the product, the lot, ...)."""
         self.browse().check_access("read")
         full_domain = expression.AND(
-            [expression.normalize_domain(domain or []), self.env["ir.rule"]._compute_domain(self._name, "read")]
+            [
+                expression.normalize_domain(domain or []),
+                self.env["ir.rule"]._compute_domain(self._name, "read"),
+            ]
         )
         for leaf in full_domain:
             if (

@@ -105,7 +105,9 @@ class MedicalExpiryWorkbenchSummary(models.Model):
         )
 
     @api.model
-    def _totals_sql(self, quants, sign, lots="stock_lot", locations="stock_location", products="product_product"):
+    def _totals_sql(
+        self, quants, sign, lots="stock_lot", locations="stock_location", products="product_product"
+    ):
         """The workbench's rows of the quants ``quants`` (a table or sub-query), totalled per key and
         multiplied by ``sign``; read with the lots, locations and products of the tables named."""
         Workbench = self.env["medical.expiry.workbench"]
@@ -227,11 +229,17 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                 ),
             )
         else:
-            reference = {"stock_lot": "lot_id", "stock_location": "location_id", "product_product": "product_id"}
+            reference = {
+                "stock_lot": "lot_id",
+                "stock_location": "location_id",
+                "product_product": "product_id",
+            }
             quants = SQL(
                 "(SELECT * FROM stock_quant WHERE %s IN %s)", SQL.identifier(reference[table]), changed
             )
-            source = {"stock_lot": "lots", "stock_location": "locations", "product_product": "products"}[table]
+            source = {"stock_lot": "lots", "stock_location": "locations", "product_product": "products"}[
+                table
+            ]
             body = SQL(
                 "BEGIN %s; RETURN NULL; END",
                 self._append_totals_sql(

@@ -35,7 +35,10 @@ class TestWorkbenchTotals(MedicalExpiryCase):
         cls.strips.standard_price = 4
         cls._create_rule(45, "warn")
         cls.gloves = cls._create_product("Gloves", cls.categ_device, medical_device_class=False)
-        for name, expiry in (("MARCH", LAST_SECOND_OF_MARCH_SHANGHAI), ("APRIL", FIRST_SECOND_OF_APRIL_SHANGHAI)):
+        for name, expiry in (
+            ("MARCH", LAST_SECOND_OF_MARCH_SHANGHAI),
+            ("APRIL", FIRST_SECOND_OF_APRIL_SHANGHAI),
+        ):
             lot = cls.env["stock.lot"].create(
                 {"name": name, "product_id": cls.gloves.id, "expiration_date": expiry}
             )
@@ -50,7 +53,9 @@ class TestWorkbenchTotals(MedicalExpiryCase):
         gauze = cls.env["product.product"].create({"name": "Gauze", "is_storable": True, "standard_price": 3})
         cls.env["stock.quant"]._update_available_quantity(gauze, cls.stock, 8)
         cls.other_company = cls.env["res.company"].create({"name": "Other Company", "expiry_tz": "UTC"})
-        other_stock = cls.env["stock.warehouse"].search([("company_id", "=", cls.other_company.id)]).lot_stock_id
+        other_stock = (
+            cls.env["stock.warehouse"].search([("company_id", "=", cls.other_company.id)]).lot_stock_id
+        )
         other_lot = cls.env["stock.lot"].create(
             {
                 "name": "OTHER",
@@ -85,12 +90,20 @@ class TestWorkbenchTotals(MedicalExpiryCase):
             return [{key: value for key, value in group.items() if key != "__domain"} for group in groups]
 
         self.assertEqual(
-            columns(domain), columns(self._plain(domain)), "every column of the kanban, the empty ones too, in order"
+            columns(domain),
+            columns(self._plain(domain)),
+            "every column of the kanban, the empty ones too, in order",
+        )
+        self.assertEqual(
+            workbench._read_group(domain, [], AGGREGATES),
+            workbench._read_group(self._plain(domain), [], AGGREGATES),
         )
         for bucket, _label in EXPIRY_BUCKETS:
             bucket_domain = [*domain, ("expiry_bucket", "=", bucket)]
             self.assertEqual(
-                workbench.search_count(bucket_domain), workbench.search_count(self._plain(bucket_domain)), bucket
+                workbench.search_count(bucket_domain),
+                workbench.search_count(self._plain(bucket_domain)),
+                bucket,
             )
 
     def _totals_rows(self):
@@ -111,7 +124,10 @@ class TestWorkbenchTotals(MedicalExpiryCase):
             ["expiration_date:month"],
             ["quantity:sum"],
         )
-        self.assertEqual([(month.isoformat(), quantity) for month, quantity in groups], [("2026-03-01", 3), ("2026-04-01", 3)])
+        self.assertEqual(
+            [(month.isoformat(), quantity) for month, quantity in groups],
+            [("2026-03-01", 3), ("2026-04-01", 3)],
+        )
 
     def test_a_user_sees_the_totals_of_their_companies_only(self):
         user_workbench = self.Workbench.with_user(self.stock_user)
@@ -120,7 +136,9 @@ class TestWorkbenchTotals(MedicalExpiryCase):
         self.assertNotIn(
             self.other_company, self.Workbench._read_group([], ["company_id"], ["__count"])[0][0].browse()
         )
-        companies = [company for company, _count in user_workbench._read_group([], ["company_id"], ["__count"])]
+        companies = [
+            company for company, _count in user_workbench._read_group([], ["company_id"], ["__count"])
+        ]
         self.assertEqual(companies, [self.company])
         self.assertEqual(companies[0].env.user, self.stock_user, "records in the reader's environment")
         both = self.Workbench.with_context(allowed_company_ids=[self.company.id, self.other_company.id])
@@ -132,7 +150,11 @@ class TestWorkbenchTotals(MedicalExpiryCase):
 
     def test_moves_deliveries_and_emptied_quants_move_the_totals(self):
         picking = self._create_picking(
-            self.syringe, 5, source=self.stock, destination=self.transit, picking_type=self.warehouse.int_type_id
+            self.syringe,
+            5,
+            source=self.stock,
+            destination=self.transit,
+            picking_type=self.warehouse.int_type_id,
         )
         picking.action_assign()
         picking.move_ids.picked = True
@@ -169,17 +191,58 @@ class TestWorkbenchTotals(MedicalExpiryCase):
     def test_rebuilding_folds_the_rows_and_changes_no_group(self):
         self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock, 1, lot_id=self.soon)
         self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock, -1, lot_id=self.soon)
-        before = {tuple(groupby): self.Workbench._read_group([], groupby, AGGREGATES) for groupby in GROUPINGS}
+        before = {
+            tuple(groupby): self.Workbench._read_group([], groupby, AGGREGATES) for groupby in GROUPINGS
+        }
         rows = self._totals_rows()
         self.env["medical.expiry.workbench.summary"]._rebuild_totals()
         self.assertLess(self._totals_rows(), rows)
         self.assertEqual(
-            {tuple(groupby): self.Workbench._read_group([], groupby, AGGREGATES) for groupby in GROUPINGS}, before
+            {tuple(groupby): self.Workbench._read_group([], groupby, AGGREGATES) for groupby in GROUPINGS},
+            before,
         )
         self.assertSameGroups()
 
+    def test_the_grand_total_of_no_stock_is_empty(self):
+        """A quant counted in and out leaves rows of differences: the total of nothing is still empty."""
+        self.env["stock.quant"]._update_available_quantity(self.gloves, self.stock_2, 4)
+        self.env["stock.quant"]._update_available_quantity(self.gloves, self.stock_2, -4)
+        domain = [("warehouse_id", "=", self.warehouse_2.id), ("expiry_bucket", "=", "no_expiry")]
+        self.assertEqual(self.Workbench._read_group(domain, [], AGGREGATES), [(0, False, False)])
+        self.assertEqual(self.Workbench._read_group(self._plain(domain), [], AGGREGATES), [(0, False, False)])
+        self.assertEqual(self.Workbench._read_group(domain, ["stock_place"], AGGREGATES), [])
+
     def test_groupings_the_totals_do_not_hold_are_read_from_the_rows(self):
-        groups = dict(self.Workbench._read_group([("company_id", "=", self.company.id)], ["product_id"], ["quantity:sum"]))
+        groups = dict(
+            self.Workbench._read_group(
+                [("company_id", "=", self.company.id)], ["product_id"], ["quantity:sum"]
+            )
+        )
         self.assertEqual(groups[self.syringe], 14)
         self.assertIsNone(self.Workbench._totals_domain([("is_blocked", "=", True)]))
         self.assertEqual(self.Workbench.search_count([("is_blocked", "=", True)]), 1)
+
+    def test_stock_expired_but_not_levelled_yet_is_found_in_the_soonest_column(self):
+        """Between midnight and the nightly job, a lot past its date keeps its level: the soonest column
+        still finds it, though it starts where the levelled lots start."""
+        self._age_lots(self.soon, 25)
+        self.assertEqual(self.soon.expiry_state, "near_expiry")
+        self._assertBucketSearchFindsItsRows("days_30", self.soon)
+
+    def test_a_dated_lot_without_level_is_found_in_the_no_expiry_column(self):
+        """A lot never levelled (its level is empty) reads No Expiry, date or not."""
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE stock_lot SET expiry_state = NULL WHERE id = %s", [self.soon.id])
+        self.soon.invalidate_recordset(["expiry_state"])
+        self.assertTrue(self.Workbench._dated_stock_without_expiry())
+        self._assertBucketSearchFindsItsRows("no_expiry", self.soon)
+
+    def _assertBucketSearchFindsItsRows(self, bucket, lot):
+        self.Workbench.invalidate_model()
+        rows = self.Workbench.search([("quant_id", "!=", False)])
+        in_bucket = rows.filtered(lambda row: row.expiry_bucket == bucket)
+        self.assertIn(lot, in_bucket.lot_id)
+        self.assertEqual(self.Workbench.search([("expiry_bucket", "=", bucket)]), in_bucket)
+        self.assertEqual(self.Workbench.search([("expiry_bucket", "=", bucket)], limit=1), in_bucket[:1])
+        self.assertEqual(self.Workbench.search_count([("expiry_bucket", "=", bucket)]), len(in_bucket))
+        self.assertSameGroups()
