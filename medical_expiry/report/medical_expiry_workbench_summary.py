@@ -46,11 +46,13 @@ class MedicalExpiryWorkbenchSummary(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
     in_transit = fields.Boolean(readonly=True)
-    stock_place = fields.Selection(selection="_selection_stock_place", readonly=True)
+    stock_place = fields.Selection(
+        selection="_selection_stock_place", string="Warehouse or Transit", readonly=True
+    )
     expiration_date = fields.Date(readonly=True)
     expiry_state = fields.Selection(EXPIRY_STATES, readonly=True)
-    expiry_bucket = fields.Selection(EXPIRY_BUCKETS, readonly=True)
-    quant_count = fields.Integer(readonly=True)
+    expiry_bucket = fields.Selection(EXPIRY_BUCKETS, string="Expires In", readonly=True)
+    quant_count = fields.Integer(string="Rows of Stock", readonly=True)
     quantity = fields.Float(readonly=True)
     value = fields.Float(readonly=True)
 
