@@ -107,11 +107,9 @@ class MedicalExpiryWorkbenchSummary(models.Model):
         )
 
     @api.model
-    def _totals_sql(
-        self, quants, sign, lots="stock_lot", locations="stock_location", products="product_product"
-    ):
+    def _totals_sql(self, quants, sign, locations="stock_location", products="product_product"):
         """The workbench's rows of the quants ``quants`` (a table or sub-query), totalled per key and
-        multiplied by ``sign``; read with the lots, locations and products of the tables named."""
+        multiplied by ``sign``; read with the locations and products of the tables named."""
         Workbench = self.env["medical.expiry.workbench"]
         key = SQL(", ").join(SQL.identifier(column) for column in TOTALS_KEY)
         return SQL(
@@ -123,7 +121,7 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                            quant.quantity, %(value)s AS value
                       FROM %(quants)s quant
                       JOIN %(locations)s location ON location.id = quant.location_id
-                 LEFT JOIN %(lots)s lot ON lot.id = quant.lot_id
+                 LEFT JOIN stock_lot lot ON lot.id = quant.lot_id
                  LEFT JOIN %(products)s product ON product.id = quant.product_id
                      WHERE %(in_stock)s) AS row
           GROUP BY %(key)s
@@ -131,7 +129,6 @@ class MedicalExpiryWorkbenchSummary(models.Model):
             key=key,
             sign=sign,
             quants=quants,
-            lots=SQL.identifier(lots),
             locations=SQL.identifier(locations),
             products=SQL.identifier(products),
             state=Workbench._expiry_state_sql("lot"),
@@ -230,18 +227,12 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                     self._totals_sql(of_changed("old_rows"), -1), self._totals_sql(of_changed("new_rows"), 1)
                 ),
             )
+        elif table == "stock_lot":
+            body = SQL("BEGIN %s; RETURN NULL; END", self._append_totals_sql(self._relevelled_totals_sql()))
         else:
-            reference = {
-                "stock_lot": "lot_id",
-                "stock_location": "location_id",
-                "product_product": "product_id",
-            }
-            quants = SQL(
-                "(SELECT * FROM stock_quant WHERE %s IN %s)", SQL.identifier(reference[table]), changed
-            )
-            source = {"stock_lot": "lots", "stock_location": "locations", "product_product": "products"}[
-                table
-            ]
+            reference = {"stock_location": "location_id", "product_product": "product_id"}[table]
+            quants = SQL("(SELECT * FROM stock_quant WHERE %s IN %s)", SQL.identifier(reference), changed)
+            source = {"stock_location": "locations", "product_product": "products"}[table]
             body = SQL(
                 "BEGIN %s; RETURN NULL; END",
                 self._append_totals_sql(
@@ -250,3 +241,36 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                 ),
             )
         return body.code, body.params
+
+    @api.model
+    def _relevelled_totals_sql(self):
+        """The change of a statement that moved lots to other levels: their stock, read once, leaves the
+        totals of the old level and joins those of the new (the nightly job may re-level every lot)."""
+        Workbench = self.env["medical.expiry.workbench"]
+        return SQL(
+            """
+            SELECT relevelled.company_id, relevelled.warehouse_id, relevelled.in_transit,
+                   relevelled.expiration_date, side.expiry_state,
+                   side.sign * relevelled.quant_count AS quant_count,
+                   side.sign * relevelled.quantity AS quantity,
+                   side.sign * relevelled.value AS value
+              FROM (SELECT quant.company_id, location.warehouse_id, location.usage = 'transit' AS in_transit,
+                           quant.expiry_date_local AS expiration_date, %(old_state)s AS old_state,
+                           %(new_state)s AS new_state, count(*) AS quant_count,
+                           sum(quant.quantity) AS quantity, sum(%(value)s) AS value
+                      FROM old_rows before
+                      JOIN new_rows after
+                        ON after.id = before.id AND before.expiry_state IS DISTINCT FROM after.expiry_state
+                      JOIN stock_quant quant ON quant.lot_id = after.id
+                      JOIN stock_location location ON location.id = quant.location_id
+                 LEFT JOIN product_product product ON product.id = quant.product_id
+                     WHERE %(in_stock)s
+                  GROUP BY 1, 2, 3, 4, 5, 6) AS relevelled
+            CROSS JOIN LATERAL (VALUES (-1, relevelled.old_state), (1, relevelled.new_state))
+                    AS side(sign, expiry_state)
+            """,
+            old_state=Workbench._expiry_state_sql("before"),
+            new_state=Workbench._expiry_state_sql("after"),
+            value=Workbench._stock_value_sql("quant", "product"),
+            in_stock=Workbench._in_stock_sql("quant", "location"),
+        )
