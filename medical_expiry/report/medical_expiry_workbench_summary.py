@@ -27,7 +27,9 @@ class MedicalExpiryWorkbenchSummary(models.Model):
     quants, lots, locations and products, set-based per statement, so every writer keeps them right:
     the ORM, Odoo's own SQL on quants, and this module's batch statements. Each statement appends its
     change as rows of differences (no row is updated, so concurrent transactions never wait on each
-    other); ``_rebuild_totals`` folds them back into one row per key each night.
+    other); ``_rebuild_totals`` folds them back into one row per key each night, and counts afresh: a
+    quant changed while another transaction re-levels its lot (neither sees the other's write) is right
+    again from then on.
     """
 
     _name = "medical.expiry.workbench.summary"
