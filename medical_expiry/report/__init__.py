@@ -1,5 +1,6 @@
 from . import medical_expiry_workbench
 from . import medical_expiry_workbench_forecast
+from . import medical_expiry_workbench_summary
 from . import medical_report_table
 from . import medical_stock_voucher
 from . import medical_expiry_stock_report

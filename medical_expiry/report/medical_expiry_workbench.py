@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..models.stock_lot import BLOCK_REASONS
@@ -20,6 +21,21 @@ DAY_BUCKETS = [("days_30", 30), ("days_90", 90), ("days_180", 180), ("beyond_180
 BUCKET_COLORS = {"expired": 1, "days_30": 2, "days_90": 3, "days_180": 8, "beyond_180": 10, "no_expiry": 0}
 # Days of customer shipments the expiry-risk forecast averages over.
 FORECAST_DAYS = 90
+# What the stock totals (medical.expiry.workbench.summary) can answer: the fields they group and filter
+# by, and the aggregates they hold, by the name the totals give them.
+TOTALS_FIELDS = frozenset(
+    {
+        "company_id",
+        "currency_id",
+        "warehouse_id",
+        "in_transit",
+        "stock_place",
+        "expiration_date",
+        "expiry_state",
+        "expiry_bucket",
+    }
+)
+TOTALS_AGGREGATES = {"__count": "quant_count:sum", "quantity:sum": "quantity:sum", "value:sum": "value:sum"}
 # Order lines still expecting goods: (table, ordered quantity, done quantity, states), quantities in
 # the line's unit of measure. A locked ("done") purchase order still expects what it has not received.
 OPEN_ORDER_LINES = [
@@ -184,10 +200,14 @@ class MedicalExpiryWorkbench(models.Model):
         for bucket in buckets:
             if bucket == "expired":
                 conditions.append(SQL("%s = 'expired'", state))
-            elif bucket == "no_expiry":
+            elif bucket == "no_expiry" and self._dated_stock_without_expiry():
                 conditions.append(
                     SQL("(%s = 'no_expiry' OR %s IS NULL AND %s != 'expired')", state, expiry, state)
                 )
+            elif bucket == "no_expiry":
+                # The same rows when no lot without a level of expiry has a date: the ones without a date,
+                # which the date index holds last, in the workbench's order.
+                conditions.append(SQL("(%s IS NULL AND %s != 'expired')", expiry, state))
             elif bucket in dict(DAY_BUCKETS):
                 conditions.append(
                     SQL(
@@ -199,6 +219,20 @@ class MedicalExpiryWorkbench(models.Model):
             else:
                 return super()._condition_to_sql(alias, fname, operator, value, query)
         return SQL("(%s)", SQL(" OR ").join(conditions))
+
+    @api.model
+    def _dated_stock_without_expiry(self):
+        """Whether a lot in no level of expiry (never levelled, or levelled before it had a date) has a date:
+        its quants have it too (the quant's date is its lot's)."""
+        self.env["stock.lot"].flush_model(["expiry_state", "expiry_date_local"])
+        self.env.cr.execute(
+            """
+            SELECT 1 FROM stock_lot
+             WHERE (expiry_state IS NULL OR expiry_state = 'no_expiry') AND expiry_date_local IS NOT NULL
+             LIMIT 1
+            """
+        )
+        return bool(self.env.cr.fetchone())
 
     def _day_bucket_condition(self, alias, bucket):
         """Expiry dates in ``bucket``: after the previous bucket's last day, through its own, counted from
@@ -221,7 +255,110 @@ class MedicalExpiryWorkbench(models.Model):
             if last_day is not None:
                 bounds.append(SQL("%s <= %s", expiry, today + timedelta(days=last_day)))
             per_time_zone.append(SQL("(%s)", SQL(" AND ").join(bounds)))
-        return SQL("(%s)", SQL(" OR ").join(per_time_zone))
+        in_bucket = SQL("(%s)", SQL(" OR ").join(per_time_zone))
+        if first_day is not None:
+            return in_bucket
+        # The soonest bucket also holds stock expired but not levelled so yet: it starts at the soonest
+        # date of a lot in a level (the quant's date is its lot's), not at the expired stock's dates.
+        self.env["stock.lot"].flush_model(["expiry_state", "expiry_date_local"])
+        return SQL(
+            """(%s >= (SELECT min(expiry_date_local) FROM stock_lot
+                       WHERE expiry_state IN ('ok', 'near_expiry')) AND %s)""",
+            expiry,
+            in_bucket,
+        )
+
+    # ------------------------------------------------------------------
+    # Groups and counts from the stock totals
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        """Groups by place, month or bucket of expiry, and the grand total, are read from the stock totals,
+        a few thousand rows, rather than from a million quants; any other grouping from the view."""
+        totals_domain = self._totals_domain(domain)
+        totals_order = self._totals_order(order, groupby, aggregates)
+        if (
+            totals_domain is None
+            or totals_order is None
+            or having
+            or any(spec.split(":")[0] not in TOTALS_FIELDS for spec in groupby)
+            or any(spec not in TOTALS_AGGREGATES for spec in aggregates)
+        ):
+            return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+        Totals = self.env["medical.expiry.workbench.summary"].sudo()
+        totals_aggregates = [TOTALS_AGGREGATES[spec] for spec in aggregates]
+        if not groupby:
+            # One row, as for the view: empty values when no stock is left, whatever differences remain.
+            [(count, *values)] = Totals._read_group(
+                totals_domain, [], ["quant_count:sum", *totals_aggregates]
+            )
+            if not count:
+                return [tuple(self._read_group_empty_value(spec) for spec in aggregates)]
+            return [tuple(values)]
+        groups = Totals._read_group(
+            totals_domain,
+            groupby,
+            totals_aggregates,
+            having=[("quant_count:sum", ">", 0)],
+            offset=offset,
+            limit=limit,
+            order=totals_order or None,
+        )
+        return [
+            tuple(
+                value.with_env(self.env) if isinstance(value, models.BaseModel) else value for value in group
+            )
+            for group in groups
+        ]
+
+    @api.model
+    def search_count(self, domain, limit=None):
+        """Counted from the stock totals where the domain allows: the kanban counts each column."""
+        totals_domain = self._totals_domain(domain)
+        if totals_domain is None:
+            return super().search_count(domain, limit=limit)
+        [(count,)] = (
+            self.env["medical.expiry.workbench.summary"]
+            .sudo()
+            ._read_group(totals_domain, [], ["quant_count:sum"])
+        )
+        return min(count or 0, limit) if limit else count or 0
+
+    @api.model
+    def _totals_domain(self, domain):
+        """``domain`` with the workbench's record rules, for the stock totals; None if the totals cannot
+        answer it (a condition on the product, the lot, ...)."""
+        self.browse().check_access("read")
+        full_domain = expression.AND(
+            [
+                expression.normalize_domain(domain or []),
+                self.env["ir.rule"]._compute_domain(self._name, "read"),
+            ]
+        )
+        for leaf in full_domain:
+            if (
+                expression.is_leaf(leaf)
+                and leaf not in (expression.TRUE_LEAF, expression.FALSE_LEAF)
+                and (not isinstance(leaf[0], str) or leaf[0] not in TOTALS_FIELDS)
+            ):
+                return None
+        return full_domain
+
+    @api.model
+    def _totals_order(self, order, groupby, aggregates):
+        """``order`` in the names of the totals; "" for none, None if it orders by anything else."""
+        terms = []
+        for term in (order or "").split(","):
+            if not term.strip():
+                continue
+            spec, *direction = term.split()
+            if spec in groupby:
+                terms.append(term)
+            elif spec in TOTALS_AGGREGATES and spec in aggregates:
+                terms.append(" ".join([TOTALS_AGGREGATES[spec], *direction]))
+            else:
+                return None
+        return ", ".join(terms)
 
     # ------------------------------------------------------------------
     # View
@@ -242,6 +379,22 @@ class MedicalExpiryWorkbench(models.Model):
             "stock_quant",
             ["expiry_date_local", "id"],
             where="quantity > 0",
+        )
+        # Where the soonest bucket starts: the soonest date of a lot in a level.
+        tools.create_index(
+            cr,
+            "medical_expiry_stock_lot_levelled_expiry_date_local_index",
+            "stock_lot",
+            ["expiry_date_local"],
+            where="expiry_state IN ('ok', 'near_expiry')",
+        )
+        # Lots in no level but with a date: none, unless levels are missing (see _dated_stock_without_expiry).
+        tools.create_index(
+            cr,
+            "medical_expiry_stock_lot_unlevelled_expiry_date_local_index",
+            "stock_lot",
+            ["expiry_date_local"],
+            where="expiry_state IS NULL OR expiry_state = 'no_expiry'",
         )
         # Stock Odoo has no index on the lot of a move line: the supplier of a lot and the warehouse a
         # lot in transit came from are both looked up by lot.
@@ -286,11 +439,8 @@ class MedicalExpiryWorkbench(models.Model):
                    product.product_tmpl_id, template.categ_id, template.uom_id AS product_uom_id,
                    quant.lot_id, quant.expiry_date_local AS expiration_date,
                    %(days_to_expiry)s AS days_to_expiry, lot.expiry_rule_id,
-                   COALESCE(lot.expiry_state, 'no_expiry') AS expiry_state,
-                   CASE WHEN lot.expiry_state = 'expired' THEN 'expired'
-                        WHEN COALESCE(lot.expiry_state, 'no_expiry') = 'no_expiry'
-                             OR quant.expiry_date_local IS NULL THEN 'no_expiry'
-                        %(day_buckets)s END AS expiry_bucket,
+                   %(expiry_state)s AS expiry_state,
+                   %(expiry_bucket)s AS expiry_bucket,
                    COALESCE(lot.is_blocked, FALSE) AS is_blocked, lot.block_reason,
                    EXISTS (SELECT 1
                              FROM medical_recall_stock_lot_rel recalled
@@ -305,8 +455,7 @@ class MedicalExpiryWorkbench(models.Model):
                    CASE WHEN location.usage = 'transit' THEN %(transit_destination)s END
                        AS transit_destination_warehouse_id,
                    quant.quantity, quant.reserved_quantity,
-                   quant.quantity * COALESCE((product.standard_price ->> quant.company_id::text)::numeric, 0)
-                       AS value,
+                   %(value)s AS value,
                    %(supplier)s AS supplier_id
               FROM stock_quant quant
               JOIN stock_location location ON location.id = quant.location_id
@@ -314,18 +463,59 @@ class MedicalExpiryWorkbench(models.Model):
          LEFT JOIN product_product product ON product.id = quant.product_id
          LEFT JOIN product_template template ON template.id = product.product_tmpl_id
          LEFT JOIN stock_lot lot ON lot.id = quant.lot_id
-             WHERE quant.quantity > 0 AND location.usage IN ('internal', 'transit')
+             WHERE %(in_stock)s
             """,
             transit_source=self._transit_source_query(),
             transit_destination=self._transit_destination_query(),
             supplier=self._supplier_query(),
+            expiry_state=self._expiry_state_sql("lot"),
+            expiry_bucket=self._expiry_bucket_sql(
+                self._expiry_state_sql("lot"), SQL("quant.expiry_date_local"), days_to_expiry
+            ),
+            days_to_expiry=days_to_expiry,
+            value=self._stock_value_sql("quant", "product"),
+            in_stock=self._in_stock_sql("quant", "location"),
+        )
+
+    @api.model
+    def _in_stock_sql(self, quant, location):
+        """The quants the workbench shows: on hand in a warehouse or in transit between two."""
+        return SQL(
+            "%s > 0 AND %s IN ('internal', 'transit')",
+            SQL.identifier(quant, "quantity"),
+            SQL.identifier(location, "usage"),
+        )
+
+    @api.model
+    def _expiry_state_sql(self, lot):
+        return SQL("COALESCE(%s, 'no_expiry')", SQL.identifier(lot, "expiry_state"))
+
+    @api.model
+    def _expiry_bucket_sql(self, expiry_state, expiry_date, days_to_expiry):
+        """The bucket of a row from its lot's stored state and its calendar date of expiry; shared by the
+        view and its totals (``medical.expiry.workbench.summary``)."""
+        return SQL(
+            """CASE WHEN %(state)s = 'expired' THEN 'expired'
+                    WHEN %(state)s = 'no_expiry' OR %(expiry)s IS NULL THEN 'no_expiry'
+                    %(day_buckets)s END""",
+            state=expiry_state,
+            expiry=expiry_date,
             day_buckets=SQL(" ").join(
                 SQL("WHEN %s <= %s THEN %s", days_to_expiry, last_day, bucket)
                 if last_day is not None
                 else SQL("ELSE %s", bucket)
                 for bucket, last_day in DAY_BUCKETS
             ),
-            days_to_expiry=days_to_expiry,
+        )
+
+    @api.model
+    def _stock_value_sql(self, quant, product):
+        """Quantity at the product's cost in the quant's company."""
+        return SQL(
+            "%(quantity)s * COALESCE((%(price)s ->> %(company)s::text)::numeric, 0)",
+            quantity=SQL.identifier(quant, "quantity"),
+            price=SQL.identifier(product, "standard_price"),
+            company=SQL.identifier(quant, "company_id"),
         )
 
     def _days_to_expiry_query(self):

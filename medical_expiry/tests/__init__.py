@@ -8,6 +8,7 @@ from . import test_outbound_guard
 from . import test_validation_pipeline
 from . import test_receipt_guard
 from . import test_workbench
+from . import test_workbench_totals
 from . import test_reports
 from . import test_report_wizards
 from . import test_reason_wizards
