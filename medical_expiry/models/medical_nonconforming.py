@@ -543,7 +543,8 @@ class MedicalNonconforming(models.Model):
         for entry in entries:
             backorder = entry.picking_id.backorder_ids.filtered(
                 lambda picking, entry=entry: (
-                    picking.state not in ("done", "cancel") and entry.product_id in picking.move_ids.product_id
+                    picking.state not in ("done", "cancel")
+                    and entry.product_id in picking.move_ids.product_id
                 )
             )[:1]
             if backorder:
