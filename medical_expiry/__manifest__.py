@@ -7,6 +7,7 @@
     "website": "https://github.com/medical-expiry/medical_expiry",
     "author": "medical_expiry developers",
     "license": "LGPL-3",
+    "uninstall_hook": "uninstall_hook",
     "depends": [
         "mail",
         "stock",

@@ -200,6 +200,14 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                     )
                 )
 
+    def _drop_totals(self):
+        """Uninstalling: the triggers, their functions and the table of totals go, as Odoo does not know
+        them (the quants of a database without the module must not feed a table nobody reads)."""
+        cr = self.env.cr
+        for table in TOTALS_SOURCES:
+            cr.execute(SQL("DROP FUNCTION IF EXISTS %s() CASCADE", SQL.identifier(f"{TOTALS_TABLE}_{table}")))
+        cr.execute(SQL("DROP TABLE IF EXISTS %s CASCADE", SQL.identifier(TOTALS_TABLE)))
+
     def _trigger_body(self, table, columns):
         """(code, params) of the plpgsql body of the trigger function of ``table``."""
         changed = SQL(

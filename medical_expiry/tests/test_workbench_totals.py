@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from .. import uninstall_hook
 from ..report.medical_expiry_workbench import EXPIRY_BUCKETS
 from .common import MedicalExpiryCase
 
@@ -235,6 +236,20 @@ class TestWorkbenchTotals(MedicalExpiryCase):
         self.soon.invalidate_recordset(["expiry_state"])
         self.assertTrue(self.Workbench._dated_stock_without_expiry())
         self._assertBucketSearchFindsItsRows("no_expiry", self.soon)
+
+    def test_uninstalling_drops_the_triggers_and_the_totals(self):
+        """Odoo does not know the triggers: the uninstall hook drops them with their functions and table,
+        and a quant written afterwards feeds nothing."""
+        triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'medical_expiry_workbench_total%'"
+        self.env.cr.execute(triggers)
+        self.assertEqual(self.env.cr.fetchone()[0], 6)
+        uninstall_hook(self.env)
+        self.env.cr.execute(triggers)
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.env.cr.execute("SELECT to_regclass('medical_expiry_workbench_total')")
+        self.assertIsNone(self.env.cr.fetchone()[0])
+        self.env["stock.quant"]._update_available_quantity(self.gloves, self.stock_2, 4)
+        self.env.flush_all()
 
     def _assertBucketSearchFindsItsRows(self, bucket, lot):
         self.Workbench.invalidate_model()
