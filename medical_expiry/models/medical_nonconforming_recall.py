@@ -63,18 +63,21 @@ class MedicalNonconforming(models.Model):
                 "intake_picking_id": picking.id,
             }
             if supplier_return:
-                vals.update(
-                    {
-                        "state": "approved",
-                        "disposition": "return",
-                        "supplier_id": supplier_return.partner_id.id,
-                        "picking_id": supplier_return.id,
-                        "approver_id": recall.confirm_user_id.id,
-                        "date_approved": recall.date_open,
-                    }
-                )
+                vals.update(self._recall_approval_values(recall, supplier_return))
             vals_list.append(vals)
         return self._enter(vals_list)
+
+    @api.model
+    def _recall_approval_values(self, recall, supplier_return):
+        """What an entry approved for ``supplier_return`` by ``recall``'s confirmation holds."""
+        return {
+            "state": "approved",
+            "disposition": "return",
+            "supplier_id": supplier_return.partner_id.id,
+            "picking_id": supplier_return.id,
+            "approver_id": recall.confirm_user_id.id,
+            "date_approved": recall.date_open,
+        }
 
     @api.model
     def _recall_bringing_back(self, line, recalls):
