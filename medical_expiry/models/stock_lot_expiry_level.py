@@ -202,7 +202,9 @@ class StockLot(models.Model):
                 ),
             )
         lots = SQL("SELECT id, company_id, product_id, expiration_date FROM stock_lot WHERE %s", due)
-        with self._without_jit():
+        Totals = self.env["medical.expiry.workbench.summary"]
+        with self._without_jit(), Totals._levels_counted_by_statement():
+            # The workbench's totals move with the levels, from the lots this statement returns: read once.
             self.env.cr.execute(
                 SQL(
                     """
@@ -218,16 +220,21 @@ class StockLot(models.Model):
                          WHERE lot.id = level.id AND old.id = level.id
                            AND (lot.expiry_state, lot.expiry_rule_id, lot.expiry_level_until)
                                IS DISTINCT FROM (level.state, level.rule_id, level.level_until)
-                     RETURNING lot.id, level.state, old.expiry_state AS old_state
+                     RETURNING lot.id, old.expiry_state AS old_state, level.state AS new_state
+                    ), totals AS (
+                        %s
                     )
-                    SELECT id FROM changed WHERE state = 'expired' AND old_state IS DISTINCT FROM 'expired'
+                    SELECT id FROM changed
+                     WHERE new_state = 'expired' AND old_state IS DISTINCT FROM 'expired'
                     """,
                     levelled_at or self.env.cr.now(),
                     self.env["medical.expiry.rule"]._lot_levels_sql(lots),
+                    Totals._append_totals_sql(Totals._relevelled_totals_sql(SQL("changed"))),
                 )
             )
             expired = [lot_id for (lot_id,) in self.env.cr.fetchall()]
         self.invalidate_model(LOT_LEVEL_FIELDS)
+        Totals.invalidate_model()
         return expired
 
     @contextmanager

@@ -487,8 +487,9 @@ class MedicalExpiryWorkbench(models.Model):
         )
 
     @api.model
-    def _expiry_state_sql(self, lot):
-        return SQL("COALESCE(%s, 'no_expiry')", SQL.identifier(lot, "expiry_state"))
+    def _expiry_state_sql(self, lot, column="expiry_state"):
+        """The level a row reads as: a lot never levelled reads No Expiry."""
+        return SQL("COALESCE(%s, 'no_expiry')", SQL.identifier(lot, column))
 
     @api.model
     def _expiry_bucket_sql(self, expiry_state, expiry_date, days_to_expiry):

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
@@ -16,6 +18,10 @@ TOTALS_SOURCES = {
     "stock_location": ["usage", "warehouse_id"],
     "product_product": ["standard_price"],
 }
+# Set, for one statement of its transaction, by the server method that re-levels lots and appends the change
+# of the totals itself (``_levels_counted_by_statement``): the lot trigger then leaves it alone. No client
+# can set it: it is no context key, only that method's SQL sets it.
+LEVELS_COUNTED_SETTING = "medical_expiry.levels_counted_by_statement"
 
 
 class MedicalExpiryWorkbenchSummary(models.Model):
@@ -200,6 +206,16 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                     )
                 )
 
+    @contextmanager
+    def _levels_counted_by_statement(self):
+        """For the statement run inside, which re-levels lots and appends the change of the totals itself
+        (``_append_totals_sql(_relevelled_totals_sql(...))``, from what it returns): the lot trigger leaves
+        it alone rather than reading every lot it wrote a second time. The setting is the transaction's
+        own, only this server code sets it, and it is off again after the statement."""
+        self.env.cr.execute("SELECT set_config(%s, 'on', TRUE)", [LEVELS_COUNTED_SETTING])
+        yield
+        self.env.cr.execute("SELECT set_config(%s, 'off', TRUE)", [LEVELS_COUNTED_SETTING])
+
     def _drop_totals(self):
         """Uninstalling: the triggers, their functions and the table of totals go, as Odoo does not know
         them (the quants of a database without the module must not feed a table nobody reads)."""
@@ -238,7 +254,25 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                 ),
             )
         elif table == "stock_lot":
-            body = SQL("BEGIN %s; RETURN NULL; END", self._append_totals_sql(self._relevelled_totals_sql()))
+            relevelled = SQL(
+                "(SELECT after.id, before.expiry_state AS old_state, after.expiry_state AS new_state"
+                " FROM old_rows before JOIN new_rows after ON after.id = before.id)"
+            )
+            # Most writes of lots (blocking thousands of them) move no level: found out, by a set difference
+            # (hashed, whatever the planner guesses of the rows), before any stock is read.
+            body = SQL(
+                """
+                BEGIN
+                    IF current_setting(%(setting)s, TRUE) IS DISTINCT FROM 'on' AND EXISTS (
+                        SELECT id, expiry_state FROM new_rows EXCEPT SELECT id, expiry_state FROM old_rows
+                    ) THEN %(append)s;
+                    END IF;
+                    RETURN NULL;
+                END
+                """,
+                setting=LEVELS_COUNTED_SETTING,
+                append=self._append_totals_sql(self._relevelled_totals_sql(relevelled)),
+            )
         else:
             reference = {"stock_location": "location_id", "product_product": "product_id"}[table]
             quants = SQL("(SELECT * FROM stock_quant WHERE %s IN %s)", SQL.identifier(reference), changed)
@@ -253,9 +287,13 @@ class MedicalExpiryWorkbenchSummary(models.Model):
         return body.code, body.params
 
     @api.model
-    def _relevelled_totals_sql(self):
+    def _relevelled_totals_sql(self, relevelled):
         """The change of a statement that moved lots to other levels: their stock, read once, leaves the
-        totals of the old level and joins those of the new (the nightly job may re-level every lot)."""
+        totals of the old level and joins those of the new (the nightly job may re-level every lot).
+
+        ``relevelled``: a table or sub-query of the lots the statement wrote, with columns ``id``,
+        ``old_state`` and ``new_state`` (their levels before and after); lots whose level stayed move
+        nothing."""
         Workbench = self.env["medical.expiry.workbench"]
         return SQL(
             """
@@ -268,10 +306,9 @@ class MedicalExpiryWorkbenchSummary(models.Model):
                            quant.expiry_date_local AS expiration_date, %(old_state)s AS old_state,
                            %(new_state)s AS new_state, count(*) AS quant_count,
                            sum(quant.quantity) AS quantity, sum(%(value)s) AS value
-                      FROM old_rows before
-                      JOIN new_rows after
-                        ON after.id = before.id AND before.expiry_state IS DISTINCT FROM after.expiry_state
-                      JOIN stock_quant quant ON quant.lot_id = after.id
+                      FROM %(relevelled)s lot
+                      JOIN stock_quant quant
+                        ON quant.lot_id = lot.id AND lot.old_state IS DISTINCT FROM lot.new_state
                       JOIN stock_location location ON location.id = quant.location_id
                  LEFT JOIN product_product product ON product.id = quant.product_id
                      WHERE %(in_stock)s
@@ -279,8 +316,9 @@ class MedicalExpiryWorkbenchSummary(models.Model):
             CROSS JOIN LATERAL (VALUES (-1, relevelled.old_state), (1, relevelled.new_state))
                     AS side(sign, expiry_state)
             """,
-            old_state=Workbench._expiry_state_sql("before"),
-            new_state=Workbench._expiry_state_sql("after"),
+            relevelled=relevelled,
+            old_state=Workbench._expiry_state_sql("lot", "old_state"),
+            new_state=Workbench._expiry_state_sql("lot", "new_state"),
             value=Workbench._stock_value_sql("quant", "product"),
             in_stock=Workbench._in_stock_sql("quant", "location"),
         )

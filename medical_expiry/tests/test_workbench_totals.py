@@ -188,6 +188,51 @@ class TestWorkbenchTotals(MedicalExpiryCase):
         self.assertEqual(shelf.warehouse_id, self.warehouse_2)
         self.assertSameGroups()
 
+    def _folded_totals(self):
+        """The totals per key, as the rows of differences add up."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT company_id, warehouse_id, in_transit, expiration_date, expiry_state,
+                   sum(quant_count), sum(quantity), sum(value)
+              FROM medical_expiry_workbench_total
+          GROUP BY 1, 2, 3, 4, 5
+            HAVING sum(quant_count) != 0 OR sum(quantity) != 0 OR sum(value) != 0
+          ORDER BY 1, 2, 3, 4, 5
+            """
+        )
+        return self.env.cr.fetchall()
+
+    def test_relevelling_every_lot_moves_the_totals_exactly_once(self):
+        """The statement that re-levels lots counts the change of the totals itself, the lot trigger leaves
+        it alone: after a first night that levels every lot, the totals are those counted afresh."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE stock_lot SET expiry_state = NULL, expiry_rule_id = NULL, expiry_level_until = NULL"
+        )
+        self.env.invalidate_all()
+        self._age_lots(self.soon, 25)
+        unlevelled = self._folded_totals()
+        self.env["stock.lot"]._cron_refresh_expiry()
+        self.assertEqual(self.soon.expiry_state, "expired")
+        relevelled = self._folded_totals()
+        self.assertNotEqual(relevelled, unlevelled)
+        self.env["medical.expiry.workbench.summary"]._rebuild_totals()
+        self.assertEqual(relevelled, self._folded_totals())
+        self.assertSameGroups()
+
+    def test_after_a_relevelling_the_trigger_counts_levels_again(self):
+        """The setting that keeps the lot trigger out lasts one statement: a level changed later in the same
+        transaction, by the lot's stored computation, still moves the totals."""
+        self.env["stock.lot"]._refresh_expiry_levels()
+        self.env.cr.execute("SELECT current_setting('medical_expiry.levels_counted_by_statement', TRUE)")
+        self.assertEqual(self.env.cr.fetchone()[0], "off")
+        self.soon.expiration_date = self.company._expiry_datetime_of(
+            self.company._expiry_today() + timedelta(days=-2)
+        )
+        self.assertEqual(self.soon.expiry_state, "expired")
+        self.assertSameGroups()
+
     def test_rebuilding_folds_the_rows_and_changes_no_group(self):
         self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock, 1, lot_id=self.soon)
         self.env["stock.quant"]._update_available_quantity(self.syringe, self.stock, -1, lot_id=self.soon)
