@@ -35,7 +35,9 @@ class MedicalExpiryWorkbenchSummary(models.Model):
     change as rows of differences (no row is updated, so concurrent transactions never wait on each
     other); ``_rebuild_totals`` folds them back into one row per key each night, and counts afresh: a
     quant changed while another transaction re-levels its lot (neither sees the other's write) is right
-    again from then on.
+    again from then on. The statement that re-levels lots (``stock.lot._refresh_expiry_levels``, every lot
+    on a first night) appends its own change from the lots it returns, which the lot trigger then leaves
+    alone: the 200,000 lots it wrote are not read a second time.
     """
 
     _name = "medical.expiry.workbench.summary"
