@@ -251,7 +251,7 @@ class MedicalExpiryDemo(models.AbstractModel):
             )
         )
         recall = self.env["medical.recall"].with_user(quality).browse(wizard.action_create()["res_id"])
-        recall.action_confirm()
+        self._demo_sign(quality, recall.action_confirm(), "生产企业召回通知已核实，确认召回。")
         recall.notice_ids.action_mark_sent()
         recall.notice_ids.filtered(
             lambda notice: notice.partner_id == demo["hospitals"]["zhongshan"]

@@ -548,7 +548,15 @@ class MedicalNonconforming(models.Model):
                 )
             )[:1]
             if backorder:
+                old_picking = entry.picking_id
                 entry.write({"picking_id": backorder.id})
+                self.env["medical.audit.log"]._log(
+                    entry,
+                    "nonconforming_backorder",
+                    old_values={entry.id: {"picking": old_picking.name}},
+                    new_values={entry.id: {"picking": backorder.name}},
+                    reason=old_picking.name,
+                )
                 entries -= entry
         if not entries:
             return

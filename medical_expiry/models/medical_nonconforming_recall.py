@@ -15,8 +15,8 @@ class MedicalNonconforming(models.Model):
     already set apart (nothing in it is reserved, leaving it is signed), and the recall's returns to the
     supplier reserve the goods there, chained to the transfers bringing them in; a second move would break
     that chain and control nothing more. Goods the recall returns to their supplier are approved for that
-    return by the recall's confirmation, in the name of who confirmed it: there is no second decision to
-    sign. The others wait for quality to approve their destruction or return, as any entry.
+    return by the recall's signed confirmation, under its signature: there is no second decision to sign.
+    The others wait for quality to approve their destruction or return, as any entry.
     """
 
     _inherit = "medical.nonconforming"
@@ -69,7 +69,7 @@ class MedicalNonconforming(models.Model):
 
     @api.model
     def _recall_approval_values(self, recall, supplier_return):
-        """What an entry approved for ``supplier_return`` by ``recall``'s confirmation holds."""
+        """What an entry approved for ``supplier_return`` by ``recall``'s signed confirmation holds."""
         return {
             "state": "approved",
             "disposition": "return",
@@ -77,7 +77,14 @@ class MedicalNonconforming(models.Model):
             "picking_id": supplier_return.id,
             "approver_id": recall.confirm_user_id.id,
             "date_approved": recall.date_open,
+            "approve_signature_id": recall.confirm_signature_id.id,
         }
+
+    def _is_recall_approved(self):
+        """Approved by a recall's confirmation, not by a decision of quality on the entry itself: the
+        entry's return to the supplier is its recall's (quality's own returns have no recall)."""
+        self.ensure_one()
+        return self.state == "approved" and bool(self.picking_id.recall_id)
 
     @api.model
     def _recall_bringing_back(self, line, recalls):
@@ -111,9 +118,8 @@ class MedicalNonconforming(models.Model):
                 ("picking_id.recall_id", "in", recalls.ids),
                 ("picking_id.state", "=", "cancel"),
                 ("state", "=", "approved"),
-                ("approve_signature_id", "=", False),
             ]
-        )
+        ).filtered(lambda entry: entry._is_recall_approved())
         if not entries:
             return
         old_values = {entry.id: entry._audit_values() for entry in entries}
@@ -125,6 +131,7 @@ class MedicalNonconforming(models.Model):
                 "picking_id": False,
                 "approver_id": False,
                 "date_approved": False,
+                "approve_signature_id": False,
             }
         )
         self.env["medical.audit.log"]._log(

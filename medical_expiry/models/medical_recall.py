@@ -6,6 +6,7 @@ from odoo.tools import format_datetime
 
 from .context_keys import AUDIT_REASON
 from .medical_signed_mixin import SignedAction
+from .res_users import COMPLIANCE_GROUP, MANAGER_GROUP
 
 RECALL_CLASSES = [
     ("class_1", "Class I Recall"),
@@ -26,18 +27,20 @@ RECALL_STATES = [
 # Open lines named one by one in the error refusing to close a recall; the rest are counted.
 CLOSE_ERROR_LINES = 20
 # Written by the confirmation only.
-CONFIRMATION_FIELDS = {"date_open", "confirm_user_id"}
+CONFIRMATION_FIELDS = {"date_open", "confirm_user_id", "confirm_signature_id"}
+# Who may open a recall: expiry managers and compliance officers alike (see the access rules).
+RECALL_OPENERS = f"{MANAGER_GROUP},{COMPLIANCE_GROUP}"
 
 
 class MedicalRecall(models.Model):
     """A recall of medical-device lots (医疗器械召回): every affected unit traced, blocked, notified and
     recovered.
 
-    Confirming it traces the lots once more, blocks them, takes their stock to quarantine, prepares one
-    notice and one return per customer and the return to the supplier; closing it is signed and needs
-    every traced unit resolved. The recall keeps its fields, states and actions; where the units are is
-    ``medical.recall.trace``, the transfers that bring them back ``medical.recall.logistics``, what came
-    back ``medical.recall.progress``.
+    Confirming it is signed, and traces the lots once more, blocks them, takes their stock to quarantine,
+    prepares one notice and one return per customer and the return to the supplier; closing it is signed
+    and needs every traced unit resolved. The recall keeps its fields, states and actions; where the units
+    are is ``medical.recall.trace``, the transfers that bring them back ``medical.recall.logistics``, what
+    came back ``medical.recall.progress``.
     """
 
     _name = "medical.recall"
@@ -47,11 +50,17 @@ class MedicalRecall(models.Model):
 
     def _signed_actions(self):
         return {
+            "recall_confirm": SignedAction(
+                self.env._("Confirm Recall"),
+                self.env._("Recall Confirmed"),
+                "_confirm",
+                RECALL_OPENERS,
+            ),
             "recall_close": SignedAction(
                 self.env._("Close Recall"),
                 self.env._("Recall Closed"),
                 "_close",
-                "medical_expiry.group_expiry_compliance",
+                COMPLIANCE_GROUP,
             ),
         }
 
@@ -90,6 +99,14 @@ class MedicalRecall(models.Model):
         copy=False,
         help="Who confirmed the recall: the recall's returns to the supplier are approved in the "
         "non-conforming goods register in their name.",
+    )
+    confirm_signature_id = fields.Many2one(
+        "medical.signature",
+        string="Confirmation Signature",
+        readonly=True,
+        copy=False,
+        help="The recall's returns to the supplier are approved in the non-conforming goods register "
+        "under this signature.",
     )
     notice_deadline = fields.Datetime(
         compute="_compute_notice_deadline",
@@ -222,16 +239,27 @@ class MedicalRecall(models.Model):
     # Confirmation: block, unreserve, quarantine, notify, recover
     # ------------------------------------------------------------------
     def action_confirm(self):
-        self._confirm()
-        return True
+        self._check_confirmable()
+        return self._action_request_signature("recall_confirm")
 
-    def _confirm(self):
+    def _check_confirmable(self):
         for recall in self:
             recall._check_state("draft")
             recall._check_has_lots()
         self.check_access("write")
+
+    def _confirm(self):
+        """Open draft recalls; who may open one signs it, and the confirmation is logged."""
+        self._check_confirmable()
+        signature = self._spend_signature("recall_confirm")
         for recall in self:
-            recall.sudo().write({"date_open": fields.Datetime.now(), "confirm_user_id": self.env.uid})
+            recall.sudo().write(
+                {
+                    "date_open": fields.Datetime.now(),
+                    "confirm_user_id": self.env.uid,
+                    "confirm_signature_id": signature.id,
+                }
+            )
             recall._trace()
             recall._set_state("in_progress")
             # Recalls are opened by compliance officers as well as expiry managers: the recall blocks its
@@ -246,6 +274,12 @@ class MedicalRecall(models.Model):
             self.env["medical.recall.logistics"].sudo()._create_recovery_transfers(recall)
             recall._refresh_progress()
             recall.sudo(False)._schedule_notice_activity()
+        self._log_signed_action(
+            "recall_confirm",
+            signature,
+            old_values={recall.id: {"state": "draft"} for recall in self},
+            new_values={recall.id: recall._audit_summary() for recall in self},
+        )
 
     def _schedule_notice_activity(self):
         if not self.notice_ids:

@@ -94,13 +94,14 @@ class MedicalSignature(models.Model):
     @api.model
     def _check_can_sign(self, signed_action):
         """Refuse, before any password is asked, a user who may not sign this action or is locked out."""
-        group = self._signed_action_declarations()[signed_action].group
-        if not self.env.user.has_group(group):
+        # One group, or several (comma-separated) any of which may sign.
+        groups = self._signed_action_declarations()[signed_action].group
+        if not self.env.user.has_groups(groups):
             raise AccessError(
                 self.env._(
                     "You are not allowed to sign “%(action)s”: it needs the group “%(group)s”.",
                     action=self._action_label(signed_action),
-                    group=self.env.ref(group).full_name,
+                    group=" / ".join(self.env.ref(group).full_name for group in groups.split(",")),
                 )
             )
         since = fields.Datetime.now() - LOCKOUT

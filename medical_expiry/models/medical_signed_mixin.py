@@ -11,7 +11,7 @@ class SignedAction(NamedTuple):
     label: str  # what the signer signs, e.g. “Unblock Lot”, in the user's language
     logged_as: str  # the action of its audit rows, e.g. “Lot Unblocked”, in the user's language
     method: str  # the model's method doing it, run on the signed records with the window's inputs
-    group: str  # XML id of the group whose members may sign it
+    group: str  # XML id of the group whose members may sign it (comma-separated: members of any of them)
     wizard: str = "medical.signature.wizard"  # the window collecting the signature (and the inputs)
 
 

@@ -196,6 +196,13 @@ class MedicalExpiryCase(TransactionCase):
         )
         return records
 
+    def _confirm_recall(self, recall, user=None, reason="Manufacturer notice checked"):
+        """Confirm ``recall`` as ``user`` (the compliance officer) does: sign the confirmation the
+        recall's button asks for."""
+        user = user or self.compliance_officer
+        self._sign_in_wizard(user, recall.with_user(user).action_confirm(), reason=reason).action_sign()
+        return recall
+
     def _sign_in_wizard(self, user, action, password=PASSWORD, **vals):
         """The signature window ``action`` opens, filled in by ``user`` (sign it with ``action_sign``)."""
         defaults = {

@@ -114,6 +114,7 @@ class TestDemo(TransactionCase):
     def test_demo_recall_in_progress_with_notices_sent(self):
         recall = self.demo["recall"]
         self.assertEqual(recall.state, "in_progress")
+        self.assertEqual(recall.sudo().confirm_signature_id.signed_action, "recall_confirm")
         self.assertEqual(recall.lot_ids, self._lot("INF2601F"))
         self.assertTrue(recall.lot_ids.is_blocked)
         self.assertEqual(
@@ -126,7 +127,7 @@ class TestDemo(TransactionCase):
         signatures = self.demo["signatures"]
         self.assertEqual(
             set(signatures.mapped("signed_action")),
-            {"lot_unblock", "expiry_date_change", "first_business_approval"},
+            {"lot_unblock", "expiry_date_change", "first_business_approval", "recall_confirm"},
         )
         logged = self.env["medical.audit.log"].search(
             [("signature_id", "in", signatures.ids), ("action", "in", ("lot_unblock", "expiry_date_change"))]

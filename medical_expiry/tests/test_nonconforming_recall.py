@@ -27,7 +27,7 @@ class TestNonconformingRecall(RecallEverywhereCase):
 
     def _confirmed_recall(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         return recall
 
     def _entries(self):
@@ -66,7 +66,13 @@ class TestNonconformingRecall(RecallEverywhereCase):
             (entry.approver_id, entry.date_approved), (self.compliance_officer, recall.date_open)
         )
         self.assertEqual(recall.confirm_user_id, self.compliance_officer)
-        self.assertFalse(entry.approve_signature_id, "no second decision to sign")
+        self.assertTrue(recall.confirm_signature_id)
+        self.assertEqual(
+            entry.sudo().approve_signature_id,
+            recall.confirm_signature_id,
+            "approved under the recall's signed confirmation: no second decision to sign",
+        )
+        self.assertEqual(entry.sudo().approve_signature_id.signed_action, "recall_confirm")
         self.assertEqual(supplier_return.state, "assigned", "the recall's chained return is untouched")
         row = self._audit_rows(entry, "nonconforming_report")
         self.assertEqual((row.user_id, row.reason), (self.stock_user, recall.name))
@@ -208,6 +214,7 @@ class TestNonconformingRecall(RecallEverywhereCase):
             {
                 "name": "Beijing Officer",
                 "login": "nc_recall_beijing",
+                "password": PASSWORD,
                 "company_id": company_b.id,
                 "company_ids": [Command.set(company_b.ids)],
                 "groups_id": [
@@ -241,7 +248,7 @@ class TestNonconformingRecall(RecallEverywhereCase):
                 lot_b,
             )
         )
-        recall.with_user(officer_b).action_confirm()
+        self._confirm_recall(recall, officer_b)
         to_quarantine = recall.picking_ids.filtered(
             lambda picking: picking.picking_type_id.code == "internal"
         )

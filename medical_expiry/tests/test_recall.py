@@ -104,7 +104,7 @@ class TestRecall(RecallEverywhereCase):
         for recall_class, days in (("class_1", 1), ("class_2", 2), ("class_3", 7)):
             recall = self._open_recall(self.lot, recall_class=recall_class)
             self.assertFalse(recall.notice_deadline)
-            recall.with_user(self.compliance_officer).action_confirm()
+            self._confirm_recall(recall, self.compliance_officer)
             self.assertEqual(recall.notice_deadline, recall.date_open + timedelta(days=days))
             recall.action_cancel()
         settings = self.env["res.config.settings"].create({"recall_notice_days_class_3": 10})
@@ -113,7 +113,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_recalled_lot_cannot_be_shipped_after_confirmation(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         picking = self._create_picking(self.syringe, 5, partner=self.clinic)
         self.assertFalse(picking.move_line_ids)
         self._set_lines(picking, (self.lot, 5))
@@ -123,7 +123,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_compliance_officer_confirms_and_every_step_is_logged(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         state_rows = self._audit_rows(recall, "recall_state")
         self.assertEqual(len(state_rows), 1)
         self.assertEqual(state_rows.user_id, self.compliance_officer)
@@ -140,7 +140,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_closing_with_open_lines_changes_nothing_even_when_signed(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         signed = self._signed(self.compliance_officer, recall, "recall_close")
         with self.assertRaises(UserError) as error:
             signed._close()
@@ -151,7 +151,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_notices_are_mailed_with_the_pdf_and_acknowledged(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         recall.with_user(self.compliance_officer).action_send_notices()
         for notice in recall.notice_ids:
             self.assertEqual(notice.state, "sent")
@@ -176,7 +176,7 @@ class TestRecall(RecallEverywhereCase):
     def test_customer_without_email_stops_the_mailing_until_marked_sent(self):
         self.clinic.email = False
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         with self.assertRaises(UserError) as error:
             recall.with_user(self.compliance_officer).action_send_notices()
         self.assertIn("Clinic", str(error.exception))
@@ -188,7 +188,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_notice_after_the_class_deadline_is_late(self):
         recall = self._open_recall(self.lot, recall_class="class_1")
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         recall.date_open = fields.Datetime.now() - timedelta(days=2)
         self.assertEqual(recall.notice_deadline, recall.date_open + timedelta(days=1))
         recall.notice_ids[0].action_send()
@@ -199,7 +199,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_recall_kpis_response_time_and_recovery_rate(self):
         first = self._open_recall(self.lot)
-        first.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(first, self.compliance_officer)
         first.action_send_notices()
         opened = first.date_open
         first.notice_ids[0].date_sent = opened + timedelta(hours=6)
@@ -211,7 +211,7 @@ class TestRecall(RecallEverywhereCase):
         (lot_2,) = self._receive(self.strips, {"STR-R2": 30})
         self._deliver(self.clinic, (lot_2, 10))
         second = self._open_recall(lot_2, recall_class="class_1")
-        second.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(second, self.compliance_officer)
         second.action_send_notices()
         second.notice_ids.date_sent = second.date_open + timedelta(hours=4)
         self._validate(self._pickings(second, source_usage="customer"))
@@ -233,7 +233,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_recall_report_renders_as_pdf(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         recall.action_send_notices()
         self._validate(self._pickings(recall, source_usage="customer", partner=self.customer))
         text = self._pdf_text("medical_expiry.action_report_medical_recall", recall)
@@ -252,7 +252,7 @@ class TestRecall(RecallEverywhereCase):
 
     def test_customer_notice_renders_in_chinese_and_english(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         notice = recall.notice_ids.filtered(lambda n: n.partner_id == self.customer)
         text = self._pdf_text("medical_expiry.action_report_medical_recall_notice", notice)
         for fragment in (
@@ -294,7 +294,7 @@ class TestRecall(RecallEverywhereCase):
         Workbench = self.env["medical.expiry.workbench"]
         recall = self._open_recall(self.lot)
         self.assertFalse(Workbench.search([("lot_id", "=", self.lot.id), ("open_recall", "=", True)]))
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         Workbench.invalidate_model()
         rows = Workbench.search([("lot_id", "=", self.lot.id)])
         self.assertTrue(rows)

@@ -10,7 +10,7 @@ class TestRecallLogistics(RecallEverywhereCase):
     def test_confirm_blocks_unreserves_quarantines_and_prepares_notices_and_returns(self):
         good = self._create_lot(self.syringe, 300, name="SYR-GOOD", quantity=4)
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self.assertEqual(recall.state, "in_progress")
         self.assertTrue(recall.date_open)
         # Blocked: the outbound guard refuses the lot from now on.
@@ -77,7 +77,7 @@ class TestRecallLogistics(RecallEverywhereCase):
         self.assertEqual(arriving.move_line_ids.lot_id, self.lot)
         recall = self._open_recall(self.lot)
         self.assertEqual(self._lines(recall, "in_transit").picking_id, arriving)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self.assertEqual(arriving.move_line_ids.location_dest_id, self.quarantine_2)
         self._validate(arriving)
         self.assertEqual(self._quant_quantity(self.lot, self.quarantine_2), 10)
@@ -113,7 +113,7 @@ class TestRecallLogistics(RecallEverywhereCase):
             sorted((line.picking_id.name, line.quantity) for line in transit),
             sorted([(arriving.name, 10.0), (entered_early.name, 4.0)]),
         )
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self.assertEqual(entered_early.state, "assigned")
         self.assertEqual(
             [(line.lot_id, line.quantity, line.location_dest_id) for line in entered_early.move_line_ids],
@@ -127,7 +127,7 @@ class TestRecallLogistics(RecallEverywhereCase):
 
     def test_supplier_return_reserves_the_lots_its_quarantine_transfer_brings(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self._validate(self._pickings(recall, source_usage="internal", destination=self.quarantine))
         to_supplier = self._pickings(recall, partner=self.supplier).filtered(
             lambda picking: picking.location_id == self.quarantine
@@ -147,7 +147,7 @@ class TestRecallLogistics(RecallEverywhereCase):
         line = recall.line_ids
         self.assertEqual((line.line_type, line.location_id, line.quantity), ("on_hand", self.quarantine, 7))
         self.assertTrue(line.is_resolved)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self.assertFalse(self._quarantine_transfers(recall))
         to_supplier = recall.picking_ids
         self.assertEqual(to_supplier.partner_id, self.supplier)
@@ -160,7 +160,7 @@ class TestRecallLogistics(RecallEverywhereCase):
 
     def test_every_recall_transfer_and_move_names_its_recall(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self.assertEqual(len(recall.picking_ids), 6)
         self.assertEqual(set(recall.picking_ids.mapped("origin")), {recall.name})
         self.assertEqual(recall.picking_ids.company_id, recall.company_id)

@@ -10,7 +10,7 @@ class TestRecallProgress(RecallEverywhereCase):
 
     def test_progress_per_customer_and_in_total_up_to_a_signed_close(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         for picking in self._quarantine_transfers(recall):
             self._validate(picking)
         self._validate(self._pickings(recall, source_usage="customer", partner=self.customer))
@@ -79,13 +79,13 @@ class TestRecallProgress(RecallEverywhereCase):
     def test_returns_made_before_the_trace_are_not_progress(self):
         """The ward sent back 3 before the recall: the recall starts with nothing recovered from customers."""
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self.assertEqual(recall.qty_recovered, 0)
         self.assertEqual(recall.qty_open, 110)
 
     def test_a_contacts_return_counts_for_its_company_on_its_oldest_delivery_first(self):
         recall = self._open_recall(self.lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         self._return(self.d2, (self.lot, 2)).button_validate()
         oldest, latest = self._lines(recall, "delivered", partner_id=self.customer).sorted(
             lambda line: (line.date, line.id)

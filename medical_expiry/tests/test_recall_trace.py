@@ -62,7 +62,7 @@ class TestRecallTrace(RecallEverywhereCase):
                 ("on_hand", "PM-004", "", 1.0),
             ],
         )
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         hospital_return = self._pickings(recall, source_usage="customer", partner=self.customer)
         self.assertEqual(
             sorted((ml.lot_id.name, ml.quantity) for ml in hospital_return.move_line_ids),

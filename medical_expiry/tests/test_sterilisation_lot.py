@@ -55,7 +55,7 @@ class TestSterilisationLot(RecallCase):
         lot.sterilisation_lot = "ST2402"
         self._deliver(self.customer, (lot, 2))
         recall = self._open_recall(lot)
-        recall.with_user(self.compliance_officer).action_confirm()
+        self._confirm_recall(recall, self.compliance_officer)
         notice = recall.notice_ids.filtered(lambda n: n.partner_id == self.customer)
         text = self._pdf_text("medical_expiry.action_report_medical_recall_notice", notice)
         self.assertIn("灭菌批号 Sterilisation Lot: ST2402", text)
