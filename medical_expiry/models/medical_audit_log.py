@@ -83,6 +83,7 @@ class MedicalAuditLog(models.Model):
             ("nonconforming_returned", self.env._("Non-Conforming Goods Returned to Supplier")),
             ("nonconforming_reopen", self.env._("Non-Conforming Goods Reopened")),
             ("nonconforming_backorder", self.env._("Non-Conforming Goods Moved to Backorder")),
+            ("nonconforming_recall_return", self.env._("Non-Conforming Goods Returned by a Recall")),
             ("import", self.env._("Import")),
             ("signature", self.env._("Signature")),
             ("signature_failed", self.env._("Failed Signature")),

@@ -275,6 +275,25 @@ class MedicalNonconforming(models.Model):
         return entries
 
     @api.model
+    def _open_entries_at(self, lots, locations):
+        """{(lot, location): open entries} of ``lots`` whose goods are in ``locations`` now: in the zone
+        the entry names, or still where they were found while their transfer there is not carried out.
+        What the register already holds of a lot at a location, so that no goods are entered twice."""
+        entries = self.sudo().search([("lot_id", "in", lots.ids), ("state", "in", OPEN_STATES)])
+        by_place = defaultdict(lambda: self.browse())
+        for entry in entries:
+            location = entry._goods_location()
+            if location in locations:
+                by_place[entry.lot_id, location] |= entry
+        return by_place
+
+    def _goods_location(self):
+        """Where the goods of this entry are: its zone, once they are there."""
+        if self.intake_picking_id and self.intake_picking_id.state != "done":
+            return self.source_location_id
+        return self.location_id
+
+    @api.model
     def _take(self, free_lines, quantity, lot, location):
         """The quant lines of ``free_lines`` holding ``quantity`` (all of them without one)."""
         rounding = lot.product_id.uom_id.rounding

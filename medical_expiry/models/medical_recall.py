@@ -272,6 +272,7 @@ class MedicalRecall(models.Model):
             recall = recall.sudo()
             self.env["medical.recall.notice"].sudo()._create_for_customers(recall)
             self.env["medical.recall.logistics"].sudo()._create_recovery_transfers(recall)
+            self.env["medical.nonconforming"].sudo()._register_quarantined_stock(recall)
             recall._refresh_progress()
             recall.sudo(False)._schedule_notice_activity()
         self._log_signed_action(

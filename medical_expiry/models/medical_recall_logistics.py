@@ -208,7 +208,13 @@ class MedicalRecallLogistics(models.AbstractModel):
         quarantined_lines = recall.line_ids.filtered(
             lambda line: line.line_type == "on_hand" and line.location_id.is_quarantine and line.supplier_id
         )
-        free_quantities = self._get_free_quantities(quarantined_lines) if quarantined_lines else {}
+        free_quantities = (
+            self._less_approved_for_destruction(
+                self._get_free_quantities(quarantined_lines), quarantined_lines
+            )
+            if quarantined_lines
+            else {}
+        )
         groups = defaultdict(lambda: {"moves": self.env["stock.move"], "quants": []})
         for move, supplier in quarantine_moves.items():
             if supplier:
@@ -272,6 +278,27 @@ class MedicalRecallLogistics(models.AbstractModel):
             )
         )
         return {tuple(row[:4]): row[4] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _less_approved_for_destruction(self, free_quantities, lines):
+        """``free_quantities`` less the goods whose destruction quality has approved (signed): that
+        decision stands, the recall does not return them to their supplier."""
+        precision = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        kept = {
+            (lot.id, location.id): sum(
+                entries.filtered(lambda entry: entry.disposition == "destroy").mapped("quantity")
+            )
+            for (lot, location), entries in self.env["medical.nonconforming"]
+            ._open_entries_at(lines.lot_id, lines.location_id)
+            .items()
+        }
+        remaining = {}
+        for key, quantity in free_quantities.items():
+            held = min(kept.get(key[:2], 0.0), quantity)
+            kept[key[:2]] = kept.get(key[:2], 0.0) - held
+            if float_compare(quantity - held, 0, precision_digits=precision) > 0:
+                remaining[key] = quantity - held
+        return remaining
 
     @api.model
     def _create_transfer(self, recall, picking_type, source, destination, partner=None):

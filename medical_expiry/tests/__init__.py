@@ -53,6 +53,7 @@ from . import test_quant_batch
 from . import test_expiry_date_local
 from . import test_nonconforming
 from . import test_nonconforming_recall
+from . import test_nonconforming_recall_quarantine
 from . import test_outbound_double_check
 from . import test_lot_batch
 from . import test_recall_confirm_signed

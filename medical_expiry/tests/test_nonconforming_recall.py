@@ -8,10 +8,8 @@ from .common import PASSWORD
 from .recall_common import RecallEverywhereCase
 
 
-@tagged("post_install", "-at_install")
-class TestNonconformingRecall(RecallEverywhereCase):
-    """The units a recall brings back feed the non-conforming goods register, where they wait in the
-    recall's quarantine; the recall's returns to the supplier are their disposition."""
+class NonconformingRecallCase(RecallEverywhereCase):
+    """A recall of lot SYR-R1 everywhere, and the register's helpers."""
 
     @classmethod
     def setUpClass(cls):
@@ -38,6 +36,12 @@ class TestNonconformingRecall(RecallEverywhereCase):
             records.with_user(user), signed_action, PASSWORD, "approval", reason="Checked", values=values
         )
         return records.with_user(user)
+
+
+@tagged("post_install", "-at_install")
+class TestNonconformingRecall(NonconformingRecallCase):
+    """The units a recall brings back feed the non-conforming goods register, where they wait in the
+    recall's quarantine; the recall's returns to the supplier are their disposition."""
 
     def test_stock_taken_to_quarantine_is_registered_when_it_gets_there(self):
         recall = self._confirmed_recall()
