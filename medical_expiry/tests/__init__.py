@@ -55,3 +55,4 @@ from . import test_nonconforming
 from . import test_nonconforming_recall
 from . import test_outbound_double_check
 from . import test_lot_batch
+from . import test_move_line_batch
