@@ -60,6 +60,7 @@ from . import medical_nonconforming
 from . import medical_nonconforming_recall
 from . import stock_lot_nonconforming
 from . import stock_lot_batch
+from . import stock_move_line_batch
 from . import medical_expiry_demo_nonconforming
 from . import medical_outbound_check
 from . import medical_expiry_demo_outbound_check

@@ -45,10 +45,9 @@ class StockQuant(models.Model):
         products = self.env["product.product"].browse({line[1] for line in lines})
         locations = self.env["stock.location"].browse({line[i] for line in lines for i in (2, 3)})
         bypassing = {location.id for location in locations if location.should_bypass_reservation()}
+        storable = set(products.filtered("is_storable").ids)
         unsupported = [
-            line[0]
-            for line in lines
-            if line[6] or line[2] not in bypassing or not products.browse(line[1]).is_storable
+            line[0] for line in lines if line[6] or line[2] not in bypassing or line[1] not in storable
         ]
         if unsupported:
             raise ValueError(f"move lines {unsupported} need stock.move.line._action_done")

@@ -57,3 +57,4 @@ from . import test_nonconforming_recall_quarantine
 from . import test_outbound_double_check
 from . import test_lot_batch
 from . import test_recall_confirm_signed
+from . import test_move_line_batch
