@@ -2,7 +2,7 @@
     "name": "Medical Device Expiry Control",
     "summary": "Full-chain expiry (效期) control for medical-device distributors: "
     "rule library, lot levels, FEFO that never ships expired, blocked or recalled stock",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/medical-expiry/medical_expiry",
     "author": "medical_expiry developers",
