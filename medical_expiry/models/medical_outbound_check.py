@@ -17,8 +17,8 @@ class MedicalOutboundCheck(models.Model):
     clicked Check Availability may check); the checker of a line must be someone else. A line is
     confirmed against what it was when checked (product, lot, quantity): a line changed after its check,
     or a device line added, needs checking again. A mismatch stays in the check's history: once the goods
-    are corrected, the line is checked again (``action_recheck``) under the same rules, and its new
-    result replaces the mismatch as the line's current one. Every field here is written by the methods of this
+    are corrected, the line is checked again (``action_recheck``) under the same rules, and its new result
+    replaces the mismatch as the line's current one. Every field here is written by the methods of this
     model only (users have read access, the methods write as superuser after their checks).
     """
 
@@ -265,6 +265,7 @@ class MedicalOutboundCheckLine(models.Model):
             line._record("mismatch", reason.strip())
         return True
 
+    @api.returns("self")
     def action_recheck(self):
         """The goods of a mismatched line were corrected: check the line again, under the rules of a check.
 
@@ -290,14 +291,15 @@ class MedicalOutboundCheckLine(models.Model):
                 }
             )
             line.check_id.invalidate_recordset(["line_ids"])
-            picking = line.check_id.picking_id
-            company_lang = line.with_context(lang=picking.company_id.partner_id.lang or self.env.lang)
+            company_lang = line._in_company_lang()
             audit_reason = company_lang.env._(
                 "%(line)s is checked again after its mismatch: %(reason)s",
                 line=company_lang.move_line_id._outbound_check_label(),
                 reason=line.reason,
             )
-            self.env["medical.audit.log"]._log(picking, "outbound_recheck", reason=audit_reason)
+            self.env["medical.audit.log"]._log(
+                line.check_id.picking_id, "outbound_recheck", reason=audit_reason
+            )
         return rechecks.sudo(False)
 
     def _record(self, result, reason=False):
@@ -323,8 +325,7 @@ class MedicalOutboundCheckLine(models.Model):
         )
         picking = self.check_id.picking_id
         if result == "mismatch":
-            # The audit reason is read by the company's quality staff: in the company's language.
-            company_lang = self.with_context(lang=picking.company_id.partner_id.lang or self.env.lang)
+            company_lang = self._in_company_lang()
             audit_reason = company_lang.env._(
                 "%(line)s does not match: %(reason)s",
                 line=company_lang.move_line_id._outbound_check_label(),
@@ -336,6 +337,10 @@ class MedicalOutboundCheckLine(models.Model):
                 picking, "outbound_check", new_values={picking.id: {"checker": self.env.user.name}}
             )
         return self
+
+    def _in_company_lang(self):
+        """The audit reasons are read by the company's quality staff: in the company's language."""
+        return self.with_context(lang=self.check_id.picking_id.company_id.partner_id.lang or self.env.lang)
 
     def _check_checker(self):
         """A line is checked as it still is on the delivery, by someone other than its picker."""

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command
+from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -341,6 +342,17 @@ class TestOutboundDoubleCheck(MedicalExpiryCase):
         self.assertEqual(check.state, "mismatch")
         self.assertEqual(self.env["medical.audit.log"].search_count([]), audit_before)
 
+    def test_mismatch_of_a_cancelled_delivery_is_not_checked_again(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        delivery.action_cancel()
+        with self.assertRaisesRegex(UserError, "its double-check is closed"):
+            check.line_ids.with_user(self.manager).action_recheck()
+        check.invalidate_recordset()
+        self.assertEqual(len(check.history_line_ids), 1)
+        self.assertFalse(check.history_line_ids.superseded_at)
+        self.assertFalse(self._audit_rows(delivery, "outbound_recheck"))
+
     def test_mismatch_is_not_checked_again_by_writing_or_confirming_it(self):
         delivery = self._picked_delivery()
         check = self._mismatched(delivery)
@@ -364,8 +376,12 @@ class TestOutboundDoubleCheck(MedicalExpiryCase):
         delivery = self._picked_delivery()
         check = self._mismatched(delivery)
         mismatch = check.line_ids
-        # The goods are re-picked physically: the transfer line itself is unchanged.
-        recheck = mismatch.with_user(self.manager).action_recheck()
+        # The goods are re-picked physically: the transfer line itself is unchanged. Checked again as the
+        # button or an RPC client calls it.
+        recheck_ids = call_kw(
+            self.Check.line_ids.with_user(self.manager), "action_recheck", [mismatch.ids], {}
+        )
+        recheck = self.Check.line_ids.browse(recheck_ids)
         self.assertEqual(check.state, "checking")
         self.assertEqual(check.line_ids, recheck)
         self.assertEqual(recheck.result, "pending")
