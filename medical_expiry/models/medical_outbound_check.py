@@ -16,7 +16,9 @@ class MedicalOutboundCheck(models.Model):
     (``stock.move.line.medical_picked_by_id``; the automatic reservation picks nobody, so a supervisor who
     clicked Check Availability may check); the checker of a line must be someone else. A line is
     confirmed against what it was when checked (product, lot, quantity): a line changed after its check,
-    or a device line added, needs checking again. Every field here is written by the methods of this
+    or a device line added, needs checking again. A mismatch stays in the check's history: once the goods
+    are corrected, the line is checked again (``action_recheck``) under the same rules, and its new result
+    replaces the mismatch as the line's current one. Every field here is written by the methods of this
     model only (users have read access, the methods write as superuser after their checks).
     """
 
@@ -28,7 +30,19 @@ class MedicalOutboundCheck(models.Model):
         "stock.picking", required=True, readonly=True, index=True, ondelete="cascade"
     )
     company_id = fields.Many2one(related="picking_id.company_id", store=True, index=True)
-    line_ids = fields.One2many("medical.outbound.check.line", "check_id", readonly=True)
+    line_ids = fields.One2many(
+        "medical.outbound.check.line", "check_id", readonly=True, domain=[("superseded_at", "=", False)]
+    )
+    history_line_ids = fields.One2many(
+        "medical.outbound.check.line",
+        "check_id",
+        string="Check History",
+        readonly=True,
+        help="Every result recorded on this delivery, mismatches checked again included.",
+    )
+    mismatch_found = fields.Boolean(
+        compute="_compute_mismatch_found", help="A mismatch was found, even if its line was checked again."
+    )
     state = fields.Selection(
         [("checking", "Checking"), ("done", "Checked"), ("mismatch", "Mismatch")],
         compute="_compute_state",
@@ -41,7 +55,7 @@ class MedicalOutboundCheck(models.Model):
         ("picking_unique", "UNIQUE(picking_id)", "A transfer has one outbound double-check."),
     ]
 
-    @api.depends("line_ids.result", "line_ids.checker_id", "line_ids.checked_at")
+    @api.depends("line_ids.result", "line_ids.checker_id", "line_ids.checked_at", "line_ids.superseded_at")
     def _compute_state(self):
         for check in self:
             results = set(check.line_ids.mapped("result"))
@@ -49,6 +63,11 @@ class MedicalOutboundCheck(models.Model):
             last = check.line_ids.filtered("checked_at").sorted("checked_at")[-1:]
             check.checker_id = last.checker_id if check.state == "done" else False
             check.checked_at = last.checked_at if check.state == "done" else False
+
+    @api.depends("history_line_ids.result")
+    def _compute_mismatch_found(self):
+        for check in self:
+            check.mismatch_found = "mismatch" in check.history_line_ids.mapped("result")
 
     @api.depends("picking_id")
     def _compute_display_name(self):
@@ -129,7 +148,10 @@ class MedicalOutboundCheck(models.Model):
         )
         current = {check_line.move_line_id: check_line for check_line in check.line_ids}
         stale = check.line_ids.filtered(lambda cl: cl._is_stale() or cl.move_line_id not in lines)
-        stale.unlink()
+        found_not_matching = stale.filtered(lambda cl: cl.result == "mismatch")
+        found_not_matching.write({"superseded_at": fields.Datetime.now()})
+        (stale - found_not_matching).unlink()
+        check.invalidate_recordset(["line_ids"])
         check.line_ids.create(
             [
                 {"check_id": check.id, "move_line_id": line.id, **line._outbound_check_snapshot()}
@@ -212,6 +234,12 @@ class MedicalOutboundCheckLine(models.Model):
     reason = fields.Char(readonly=True)
     checker_id = fields.Many2one("res.users", string="Checked By", readonly=True)
     checked_at = fields.Datetime(string="Checked On", readonly=True)
+    superseded_at = fields.Datetime(
+        string="Checked Again On",
+        readonly=True,
+        help="When this mismatch stopped being the line's current result: the line was checked again, or "
+        "changed and its check started again. Kept as history.",
+    )
 
     def _is_stale(self):
         """Whether the move line changed since this check line was made (or is gone)."""
@@ -237,6 +265,43 @@ class MedicalOutboundCheckLine(models.Model):
             line._record("mismatch", reason.strip())
         return True
 
+    @api.returns("self")
+    def action_recheck(self):
+        """The goods of a mismatched line were corrected: check the line again, under the rules of a check.
+
+        The mismatch stays in the check's history (and the audit log); a new line to check takes its place
+        as the line's current result. Returns the new lines."""
+        rechecks = self.browse()
+        for line in self:
+            line.check_id._check_may_check()
+            if line.result != "mismatch" or line.superseded_at:
+                raise UserError(
+                    self.env._(
+                        "%(line)s has no mismatch to check again.",
+                        line=line.move_line_id._outbound_check_label(),
+                    )
+                )
+            line._check_checker()
+            line.sudo().superseded_at = fields.Datetime.now()
+            rechecks |= line.sudo().create(
+                {
+                    "check_id": line.check_id.id,
+                    "move_line_id": line.move_line_id.id,
+                    **line.move_line_id._outbound_check_snapshot(),
+                }
+            )
+            line.check_id.invalidate_recordset(["line_ids"])
+            company_lang = line._in_company_lang()
+            audit_reason = company_lang.env._(
+                "%(line)s is checked again after its mismatch: %(reason)s",
+                line=company_lang.move_line_id._outbound_check_label(),
+                reason=line.reason,
+            )
+            self.env["medical.audit.log"]._log(
+                line.check_id.picking_id, "outbound_recheck", reason=audit_reason
+            )
+        return rechecks.sudo(False)
+
     def _record(self, result, reason=False):
         """The one writer of a line's result: by someone other than its picker, on a line still current."""
         self.ensure_one()
@@ -244,10 +309,41 @@ class MedicalOutboundCheckLine(models.Model):
         if self.result == "mismatch":
             raise UserError(
                 self.env._(
-                    "%(line)s was found not to match: correct the line, then start the check again.",
+                    "%(line)s was found not to match: once the goods are corrected, check it again.",
                     line=self.move_line_id._outbound_check_label(),
                 )
             )
+        self._check_checker()
+        self.sudo().write(
+            {
+                "result": result,
+                "reason": reason or False,
+                "packaging_ok": result == "ok",
+                "checker_id": self.env.uid,
+                "checked_at": fields.Datetime.now(),
+            }
+        )
+        picking = self.check_id.picking_id
+        if result == "mismatch":
+            company_lang = self._in_company_lang()
+            audit_reason = company_lang.env._(
+                "%(line)s does not match: %(reason)s",
+                line=company_lang.move_line_id._outbound_check_label(),
+                reason=reason,
+            )
+            self.env["medical.audit.log"]._log(picking, "outbound_mismatch", reason=audit_reason)
+        elif self.check_id.state == "done":
+            self.env["medical.audit.log"]._log(
+                picking, "outbound_check", new_values={picking.id: {"checker": self.env.user.name}}
+            )
+        return self
+
+    def _in_company_lang(self):
+        """The audit reasons are read by the company's quality staff: in the company's language."""
+        return self.with_context(lang=self.check_id.picking_id.company_id.partner_id.lang or self.env.lang)
+
+    def _check_checker(self):
+        """A line is checked as it still is on the delivery, by someone other than its picker."""
         if self._is_stale():
             raise UserError(
                 self.env._(
@@ -262,30 +358,6 @@ class MedicalOutboundCheckLine(models.Model):
                     line=self.move_line_id._outbound_check_label(),
                 )
             )
-        self.sudo().write(
-            {
-                "result": result,
-                "reason": reason or False,
-                "packaging_ok": result == "ok",
-                "checker_id": self.env.uid,
-                "checked_at": fields.Datetime.now(),
-            }
-        )
-        picking = self.check_id.picking_id
-        if result == "mismatch":
-            # The audit reason is read by the company's quality staff: in the company's language.
-            company_lang = self.with_context(lang=picking.company_id.partner_id.lang or self.env.lang)
-            audit_reason = company_lang.env._(
-                "%(line)s does not match: %(reason)s",
-                line=company_lang.move_line_id._outbound_check_label(),
-                reason=reason,
-            )
-            self.env["medical.audit.log"]._log(picking, "outbound_mismatch", reason=audit_reason)
-        elif self.check_id.state == "done":
-            self.env["medical.audit.log"]._log(
-                picking, "outbound_check", new_values={picking.id: {"checker": self.env.user.name}}
-            )
-        return self
 
     @api.depends("product_id", "lot_id", "quantity")
     def _compute_display_name(self):
@@ -395,4 +467,5 @@ class MedicalAuditLog(models.Model):
         return super()._selection_action() + [
             ("outbound_check", self.env._("Outbound Double-Check Done")),
             ("outbound_mismatch", self.env._("Outbound Double-Check Mismatch")),
+            ("outbound_recheck", self.env._("Outbound Double-Check Mismatch Checked Again")),
         ]

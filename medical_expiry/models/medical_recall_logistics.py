@@ -1,9 +1,9 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import Command, api, models
 from odoo.tools import SQL, float_compare
+
+from .chatter_note import listed_note
 
 
 class MedicalRecallLogistics(models.AbstractModel):
@@ -53,14 +53,13 @@ class MedicalRecallLogistics(models.AbstractModel):
         """The chatter note of a transfer whose ``lines`` were taken off it, in its company's language."""
         company_env = self.with_context(lang=lines.company_id[:1]._expiry_lang()).env
         reasons = dict(lines.lot_id._fields["block_reason"]._description_selection(company_env))
-        return Markup("%s<ul>%s</ul>") % (
+        return listed_note(
             company_env._(
                 "These lots may not leave and were taken off this transfer, which reserves other stock if "
                 "there is some:"
             ),
-            Markup("").join(
-                Markup("<li>%s</li>")
-                % company_env._(
+            (
+                company_env._(
                     "Lot %(lot)s (%(quantity)s %(unit)s): %(reason)s",
                     lot=line.lot_id.name,
                     quantity=line.quantity,

@@ -1,9 +1,9 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+
+from .chatter_note import listed_note
 
 NOTICE_STATES = [("to_send", "To Send"), ("sent", "Sent"), ("acknowledged", "Acknowledged")]
 
@@ -145,12 +145,10 @@ class MedicalRecallNotice(models.Model):
             notices = self.filtered(lambda notice, r=recall: notice.recall_id == r)
             company_env = recall.with_context(lang=recall.company_id._expiry_lang()).env
             recall.message_post(
-                body=Markup("%s<ul>%s</ul>")
-                % (
+                body=listed_note(
                     company_env._("Recall notice sent:"),
-                    Markup("").join(
-                        Markup("<li>%s%s</li>")
-                        % (notice.partner_id.display_name, company_env._(" (late)") if notice.is_late else "")
+                    (
+                        notice.partner_id.display_name + (company_env._(" (late)") if notice.is_late else "")
                         for notice in notices
                     ),
                 )

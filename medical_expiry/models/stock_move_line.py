@@ -1,11 +1,10 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from .chatter_note import listed_note
 from .medical_override import RETURN_OVERRIDE
 
 
@@ -362,14 +361,12 @@ class StockMoveLine(models.Model):
             if redirected:
                 company_env = picking.with_context(lang=picking.company_id._expiry_lang()).env
                 picking.message_post(
-                    body=Markup("%s<ul>%s</ul>")
-                    % (
+                    body=listed_note(
                         company_env._("Put in quarantine, not in sellable stock:")
                         if redirected <= arrivals
                         else company_env._("Returned to quarantine, not to sellable stock:"),
-                        Markup("").join(
-                            Markup("<li>%s</li>")
-                            % company_env._(
+                        (
+                            company_env._(
                                 "Lot %(lot)s (%(quantity)s) to %(location)s",
                                 lot=line.lot_id.name,
                                 quantity=line.quantity,

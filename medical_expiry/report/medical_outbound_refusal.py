@@ -11,7 +11,7 @@ class ReportOutboundRefusal(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         checks = self.env["medical.outbound.check"].browse(docids)
-        clean = checks.filtered(lambda check: check.state != "mismatch")
+        clean = checks.filtered(lambda check: not check.mismatch_found)
         if clean:
             raise UserError(
                 self.env._(
@@ -22,7 +22,7 @@ class ReportOutboundRefusal(models.AbstractModel):
         table = self.env["medical.report.table"]
         tables = {
             check.id: table._records_table(
-                check.line_ids.filtered(lambda line: line.result == "mismatch"),
+                check.history_line_ids.filtered(lambda line: line.result == "mismatch"),
                 ["product_id", "lot_id", "expiration_date", "quantity", "reason", "checker_id", "checked_at"],
             )
             for check in checks

@@ -1,9 +1,21 @@
+import importlib.util
+from pathlib import Path
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .qualification_common import QualificationCase
 from .recall_common import RecallCase
+
+REPLACED_MIGRATION = Path(__file__).parents[1] / "migrations" / "18.0.1.3.0" / "post-override_replaced.py"
+
+
+def run_replaced_migration(cr):
+    spec = importlib.util.spec_from_file_location("medical_expiry_post_override_replaced", REPLACED_MIGRATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.migrate(cr, "18.0.1.2.0")
 
 
 def finish_wizard(env, action):
@@ -200,6 +212,58 @@ class TestReturnOverrideAcrossWizards(RecallCase):
             [(override.state, bool(override.spent_at)) for override in (first, second)],
             [("replaced", False), ("spent", True)],
         )
+
+    def _as_before_18_0_1_3_0(self, first, second, granted_at, granted_again_at):
+        """Write ``first`` as a grant of ``second`` over it left it before 18.0.1.3.0: spent at the time
+        ``second`` was granted, not replaced."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE medical_override SET granted_at = %s WHERE id = %s", [granted_at, first.id]
+        )
+        self.env.cr.execute(
+            "UPDATE medical_override SET granted_at = %s WHERE id = %s", [granted_again_at, second.id]
+        )
+        self.env.cr.execute(
+            """UPDATE medical_override SET replaced_by_id = NULL, spent_at = %s, state = 'spent'
+                WHERE id = %s""",
+            [granted_again_at, first.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual((first.state, first.replaced_by_id), ("spent", self.env["medical.override"]))
+
+    def test_upgrade_shows_an_override_granted_again_before_it_as_replaced(self):
+        receipt = self._return_from_clinic(self.lot, 2, 2)
+        first = self._granted(receipt, "Bought through a distributor")
+        second = self._granted(receipt, "Bought through the clinic's wholesaler")
+        self._as_before_18_0_1_3_0(first, second, "2026-03-02 01:00:00", "2026-03-02 02:30:00")
+        audit = self.env["medical.audit.log"].search_read([("res_id", "=", receipt.id)], order="id")
+        run_replaced_migration(self.env.cr)
+        self.env.invalidate_all()
+        self.assertEqual((first.state, first.replaced_by_id, first.spent_at), ("replaced", second, False))
+        self.assertEqual(second.state, "pending")
+        self.assertEqual(
+            self.env["medical.audit.log"].search_read([("res_id", "=", receipt.id)], order="id"), audit
+        )
+        receipt.with_user(self.manager).button_validate()
+        self.assertEqual((first.state, second.state), ("replaced", "spent"))
+
+    def test_upgrade_leaves_an_override_spent_by_its_document_spent(self):
+        spent_receipt = self._return_from_clinic(self.lot, 2, 2)
+        spent = self._granted(spent_receipt)
+        spent_receipt.with_user(self.manager).button_validate()
+        self.assertEqual(spent.state, "spent")
+        # Granted on another transfer the very second this one was spent: it replaced nothing here.
+        other_receipt = self._return_from_clinic(self.lot, 2, 2)
+        other = self._granted(other_receipt)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE medical_override SET granted_at = %s WHERE id = %s", [spent.spent_at, other.id]
+        )
+        run_replaced_migration(self.env.cr)
+        self.env.invalidate_all()
+        self.assertEqual((spent.state, spent.replaced_by_id), ("spent", self.env["medical.override"]))
+        self.assertTrue(spent.spent_at)
+        self.assertEqual(other.state, "pending")
 
     def test_nobody_withdraws_or_restores_an_override_by_rpc(self):
         receipt = self._return_from_clinic(self.lot, 2, 2)

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command
+from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -317,3 +318,111 @@ class TestOutboundDoubleCheck(MedicalExpiryCase):
         check.invalidate_recordset()
         self.assertEqual(check.line_ids.result, "pending")
         self.assertFalse(self._audit_rows(delivery, "outbound_check"))
+
+    def _mismatched(self, delivery, checker=None):
+        check = self.Check.with_user(checker or self.compliance_officer)._start(delivery)
+        check.line_ids.with_user(checker or self.compliance_officer).action_record_mismatch(
+            "Outer box crushed"
+        )
+        self.assertEqual(check.state, "mismatch")
+        return check
+
+    def test_picker_cannot_check_a_mismatch_again(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        mismatch = check.line_ids
+        audit_before = self.env["medical.audit.log"].search_count([])
+        with self.assertRaisesRegex(UserError, "picked by you: another person double-checks it"):
+            mismatch.with_user(self.stock_user).action_recheck()
+        check.invalidate_recordset()
+        mismatch.invalidate_recordset()
+        self.assertEqual(check.line_ids, mismatch)
+        self.assertEqual(check.history_line_ids, mismatch)
+        self.assertFalse(mismatch.superseded_at)
+        self.assertEqual(check.state, "mismatch")
+        self.assertEqual(self.env["medical.audit.log"].search_count([]), audit_before)
+
+    def test_mismatch_of_a_cancelled_delivery_is_not_checked_again(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        delivery.action_cancel()
+        with self.assertRaisesRegex(UserError, "its double-check is closed"):
+            check.line_ids.with_user(self.manager).action_recheck()
+        check.invalidate_recordset()
+        self.assertEqual(len(check.history_line_ids), 1)
+        self.assertFalse(check.history_line_ids.superseded_at)
+        self.assertFalse(self._audit_rows(delivery, "outbound_recheck"))
+
+    def test_mismatch_is_not_checked_again_by_writing_or_confirming_it(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        with self.assertRaises(AccessError):
+            check.line_ids.with_user(self.manager).write({"superseded_at": "2026-01-01 00:00:00"})
+        with self.assertRaisesRegex(
+            UserError, "found not to match: once the goods are corrected, check it again"
+        ):
+            check.line_ids.with_user(self.manager).action_confirm()
+        check.invalidate_recordset()
+        self.assertEqual(check.line_ids.result, "mismatch")
+        self.assertFalse(check.line_ids.superseded_at)
+
+    def test_only_a_current_mismatch_is_checked_again(self):
+        check = self.Check.with_user(self.compliance_officer)._start(self._picked_delivery())
+        with self.assertRaisesRegex(UserError, "has no mismatch to check again"):
+            check.line_ids.with_user(self.manager).action_recheck()
+        self.assertEqual(len(check.history_line_ids), 1)
+
+    def test_mismatch_checked_again_by_another_person_clears_the_block_and_stays_in_history(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        mismatch = check.line_ids
+        # The goods are re-picked physically: the transfer line itself is unchanged. Checked again as the
+        # button or an RPC client calls it.
+        recheck_ids = call_kw(
+            self.Check.line_ids.with_user(self.manager), "action_recheck", [mismatch.ids], {}
+        )
+        recheck = self.Check.line_ids.browse(recheck_ids)
+        self.assertEqual(check.state, "checking")
+        self.assertEqual(check.line_ids, recheck)
+        self.assertEqual(recheck.result, "pending")
+        with self.assertRaisesRegex(UserError, "not double-checked"):
+            delivery.button_validate()
+        with self.assertRaisesRegex(UserError, "has no mismatch to check again"):
+            mismatch.with_user(self.manager).action_recheck()
+        recheck.with_user(self.manager).action_confirm()
+        self.assertEqual(check.state, "done")
+        self.assertEqual(check.checker_id, self.manager)
+        self.assertEqual(check.history_line_ids, mismatch | recheck)
+        self.assertEqual(mismatch.result, "mismatch")
+        self.assertEqual(mismatch.reason, "Outer box crushed")
+        self.assertTrue(mismatch.superseded_at)
+        self.assertTrue(self._audit_rows(delivery, "outbound_mismatch"))
+        self.assertIn("Outer box crushed", self._audit_rows(delivery, "outbound_recheck").reason)
+        # The refusal slip still prints what was found not to match.
+        _pdf, text = self._render_pdf("medical_expiry.action_report_outbound_refusal", check)
+        self.assertIn("Outer box crushed", text)
+        self.assertIn("LOT-DC-1", text)
+        delivery.with_user(self.stock_user).button_validate()
+        self.assertEqual(delivery.state, "done")
+
+    def test_mismatch_checked_again_by_scanning(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        check.line_ids.with_user(self.manager).action_recheck()
+        expiry = self.company._expiry_date_of(self.lot.expiration_date)
+        check.with_user(self.manager).action_scan(self._code("LOT-DC-1", expiry))
+        self.assertEqual(check.state, "done")
+        self.assertEqual(len(check.history_line_ids), 2)
+
+    def test_mismatch_of_a_changed_line_stays_in_history_when_the_check_starts_again(self):
+        delivery = self._picked_delivery()
+        check = self._mismatched(delivery)
+        mismatch = check.line_ids
+        delivery.move_line_ids.with_user(self.stock_user).write({"quantity": 4})
+        with self.assertRaisesRegex(UserError, "changed since the check started"):
+            mismatch.with_user(self.manager).action_recheck()
+        check = self._checked(delivery, self.manager)
+        self.assertEqual(check.state, "done")
+        self.assertTrue(mismatch.exists())
+        self.assertTrue(mismatch.superseded_at)
+        self.assertIn(mismatch, check.history_line_ids)
