@@ -1,9 +1,9 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import api, models
 from odoo.tools import float_compare
+
+from .chatter_note import listed_note
 
 
 class MedicalNonconforming(models.Model):
@@ -167,15 +167,13 @@ class MedicalNonconforming(models.Model):
             return
         company_env = recall.with_context(lang=recall.company_id._expiry_lang()).env
         recall.message_post(
-            body=Markup("%s<ul>%s</ul>")
-            % (
+            body=listed_note(
                 company_env._(
                     "These goods were already approved for destruction: the recall leaves them to be "
                     "destroyed and does not return them to the supplier."
                 ),
-                Markup("").join(
-                    Markup("<li>%s</li>")
-                    % company_env._(
+                (
+                    company_env._(
                         "%(entry)s: lot %(lot)s, %(quantity)s %(unit)s in %(location)s",
                         entry=entry.name,
                         lot=entry.lot_id.name,
