@@ -1,20 +1,9 @@
-import importlib.util
-from pathlib import Path
-
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from .migration_common import run_migration
 from .qualification_common import QualificationCase
-
-MIGRATION = Path(__file__).parents[1] / "migrations" / "18.0.1.2.0" / "post-migrate.py"
-
-
-def run_migration(cr):
-    spec = importlib.util.spec_from_file_location("medical_expiry_migrate_18_0_1_2_0", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.migrate(cr, "18.0.1.1.0")
 
 
 @tagged("post_install", "-at_install")
@@ -50,7 +39,7 @@ class TestFirstBusinessUpgrade(QualificationCase):
         self._purchase(self.syringe).button_confirm()
         self._purchase(self.stent, self.new_supplier).button_cancel()
         self.company.first_business_approval_required = True
-        run_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.2.0", "post-migrate.py", "18.0.1.1.0")
         self.env.invalidate_all()
 
         approvals = self._approval(self.supplier) | self._approval(self.syringe)
@@ -72,9 +61,9 @@ class TestFirstBusinessUpgrade(QualificationCase):
 
     def test_the_migration_leaves_approvals_already_granted_alone(self):
         self._purchase(self.syringe).button_confirm()
-        run_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.2.0", "post-migrate.py", "18.0.1.1.0")
         rows = self.env["medical.audit.log"].search([("action", "=", "first_business_approval")])
-        run_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.2.0", "post-migrate.py", "18.0.1.1.0")
         self.assertEqual(
             self.env["medical.audit.log"].search([("action", "=", "first_business_approval")]), rows
         )

@@ -1,21 +1,10 @@
-import importlib.util
-from pathlib import Path
-
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
+from .migration_common import run_migration
 from .qualification_common import QualificationCase
 from .recall_common import RecallCase
-
-REPLACED_MIGRATION = Path(__file__).parents[1] / "migrations" / "18.0.1.3.0" / "post-override_replaced.py"
-
-
-def run_replaced_migration(cr):
-    spec = importlib.util.spec_from_file_location("medical_expiry_post_override_replaced", REPLACED_MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.migrate(cr, "18.0.1.2.0")
 
 
 def finish_wizard(env, action):
@@ -237,7 +226,7 @@ class TestReturnOverrideAcrossWizards(RecallCase):
         second = self._granted(receipt, "Bought through the clinic's wholesaler")
         self._as_before_18_0_1_3_0(first, second, "2026-03-02 01:00:00", "2026-03-02 02:30:00")
         audit = self.env["medical.audit.log"].search_read([("res_id", "=", receipt.id)], order="id")
-        run_replaced_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.3.0", "post-override_replaced.py", "18.0.1.2.0")
         self.env.invalidate_all()
         self.assertEqual((first.state, first.replaced_by_id, first.spent_at), ("replaced", second, False))
         self.assertEqual(second.state, "pending")
@@ -259,7 +248,7 @@ class TestReturnOverrideAcrossWizards(RecallCase):
         self.env.cr.execute(
             "UPDATE medical_override SET granted_at = %s WHERE id = %s", [spent.spent_at, other.id]
         )
-        run_replaced_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.3.0", "post-override_replaced.py", "18.0.1.2.0")
         self.env.invalidate_all()
         self.assertEqual((spent.state, spent.replaced_by_id), ("spent", self.env["medical.override"]))
         self.assertTrue(spent.spent_at)

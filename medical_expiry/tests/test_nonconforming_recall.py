@@ -37,6 +37,16 @@ class NonconformingRecallCase(RecallEverywhereCase):
         )
         return records.with_user(user)
 
+    def _approve_as_quality(self, entry, disposition, supplier=None):
+        """``entry`` approved for ``disposition`` by the compliance officer, signed."""
+        supplier = supplier or self.env["res.partner"]
+        self._signed_with(
+            self.compliance_officer,
+            entry,
+            "nonconforming_approve",
+            self.Register._approval_values(disposition, supplier),
+        )._approve(disposition, supplier or None)
+
 
 @tagged("post_install", "-at_install")
 class TestNonconformingRecall(NonconformingRecallCase):
@@ -119,12 +129,7 @@ class TestNonconformingRecall(NonconformingRecallCase):
             (entry.state, entry.disposition, entry.approver_id), ("reported", False, self.env["res.users"])
         )
         # Destroyed where it waits, the recall's quarantine, as any entry: approved, then witnessed.
-        self._signed_with(
-            self.compliance_officer,
-            entry,
-            "nonconforming_approve",
-            self.Register._approval_values("destroy", self.env["res.partner"]),
-        )._approve("destroy")
+        self._approve_as_quality(entry, "destroy")
         self._signed_with(
             self.manager, entry, "nonconforming_destroy", self.Register._destruction_values(self.witness)
         )._destroy(self.witness)

@@ -85,12 +85,7 @@ class TestNonconformingRecallQuarantine(NonconformingRecallCase):
 
     def test_goods_approved_for_destruction_stay_for_their_destruction(self):
         entry = self._in_red_zone(4)
-        self._signed_with(
-            self.compliance_officer,
-            entry,
-            "nonconforming_approve",
-            self.Register._approval_values("destroy", self.env["res.partner"]),
-        )._approve("destroy")
+        self._approve_as_quality(entry, "destroy")
         recall = self._confirmed_recall()
         self.assertEqual(
             (entry.state, entry.disposition, entry.picking_id),
@@ -107,12 +102,7 @@ class TestNonconformingRecallQuarantine(NonconformingRecallCase):
     def test_a_cancelled_recall_gives_back_the_entries_it_took(self):
         reported = self._in_red_zone(4)
         approved = self._in_red_zone(3, reason="expired")
-        self._signed_with(
-            self.compliance_officer,
-            approved,
-            "nonconforming_approve",
-            self.Register._approval_values("return", self.supplier),
-        )._approve("return", self.supplier)
+        self._approve_as_quality(approved, "return", self.supplier)
         self._put(self.quarantine, 5)
         recall = self._confirmed_recall()
         supplier_return = self._supplier_return(recall)

@@ -1,20 +1,9 @@
-import importlib.util
-from pathlib import Path
-
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import PASSWORD
+from .migration_common import run_migration
 from .recall_common import RecallEverywhereCase
-
-MIGRATION = Path(__file__).parents[1] / "migrations" / "18.0.1.3.0" / "post-recall_confirm.py"
-
-
-def run_migration(cr):
-    spec = importlib.util.spec_from_file_location("medical_expiry_migrate_18_0_1_3_0_recall", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.migrate(cr, "18.0.1.2.0")
 
 
 @tagged("post_install", "-at_install")
@@ -110,7 +99,7 @@ class TestRecallConfirmSigned(RecallEverywhereCase):
         self.env.cr.execute("UPDATE medical_recall SET confirm_user_id = NULL WHERE id = %s", [recall.id])
         self.env.cr.execute("UPDATE medical_nonconforming SET approver_id = NULL WHERE id = %s", [entry.id])
         self.env.invalidate_all()
-        run_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.3.0", "post-recall_confirm.py", "18.0.1.2.0")
         self.env.invalidate_all()
         self.assertEqual(recall.confirm_user_id, self.compliance_officer)
         self.assertEqual(entry.approver_id, self.compliance_officer)
@@ -118,6 +107,6 @@ class TestRecallConfirmSigned(RecallEverywhereCase):
         _checked, broken, missing = self.env["medical.audit.log"]._verify_chain()
         self.assertFalse(broken)
         self.assertIsNone(missing)
-        run_migration(self.env.cr)
+        run_migration(self.env.cr, "18.0.1.3.0", "post-recall_confirm.py", "18.0.1.2.0")
         self.env.invalidate_all()
         self.assertEqual(recall.confirm_user_id, self.compliance_officer)
